@@ -1,0 +1,1 @@
+"""Scope harvester service."""

@@ -1,0 +1,114 @@
+"""Connecting to NATS with the configured servers, credentials and TLS, and declaring topology."""
+
+from __future__ import annotations
+
+import ssl
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, ObjectStoreConfig, StorageType
+from nats.js.errors import NotFoundError
+from nats.js.kv import KeyValue
+from nats.js.object_store import ObjectStore
+
+from scope_shared.bus.topology import (
+    HARVESTER_STATE_BUCKET,
+    RAW_PAYLOADS_BUCKET,
+    stream_configs,
+)
+from scope_shared.config import CommonSettings
+from scope_shared.logging import get_logger
+
+log = get_logger(component="bus")
+
+HARVESTER_STATE_HISTORY = 5
+"""A few past cursor values help an operator see how a source moved; KV allows up to 64."""
+
+
+async def connect(settings: CommonSettings, name: str) -> NatsClient:
+    """Connect with the settings' servers and credentials; reconnects forever once connected.
+
+    Args:
+        settings: Servers, credentials and TLS.
+        name: Client name shown by the server's monitoring (`scope-normalizer`).
+    """
+    options: dict[str, object] = {
+        "servers": settings.nats_url,
+        "name": name,
+        "connect_timeout": settings.nats_connect_timeout,
+        "max_reconnect_attempts": -1,
+        "allow_reconnect": True,
+        "error_cb": _on_error,
+        "disconnected_cb": _on_disconnected,
+        "reconnected_cb": _on_reconnected,
+    }
+    if settings.nats_creds:
+        options["user_credentials"] = settings.nats_creds
+    if settings.nats_user:
+        options["user"] = settings.nats_user
+        options["password"] = settings.nats_password
+    if settings.nats_tls_ca:
+        options["tls"] = ssl.create_default_context(cafile=settings.nats_tls_ca)
+    return await nats.connect(**options)  # type: ignore[arg-type]
+
+
+async def _on_error(exc: Exception) -> None:
+    log.warning("nats_error_received", error_type=type(exc).__name__, error=str(exc))
+
+
+async def _on_disconnected() -> None:
+    log.warning("nats_disconnected")
+
+
+async def _on_reconnected() -> None:
+    log.info("nats_reconnected")
+
+
+async def ensure_streams(js: JetStreamContext, settings: CommonSettings) -> None:
+    """Create the streams, or update them to the declared configuration. Idempotent."""
+    for config in stream_configs(settings):
+        assert config.name is not None
+        try:
+            await js.stream_info(config.name)
+        except NotFoundError:
+            await js.add_stream(config)
+            log.info("stream_created", stream=config.name)
+        else:
+            await js.update_stream(config)
+
+
+async def harvester_state_bucket(js: JetStreamContext) -> KeyValue:
+    """The KV bucket of harvester cursors and run states, created on first use."""
+    try:
+        return await js.key_value(HARVESTER_STATE_BUCKET)
+    except nats.js.errors.BucketNotFoundError:
+        return await js.create_key_value(
+            KeyValueConfig(
+                bucket=HARVESTER_STATE_BUCKET,
+                history=HARVESTER_STATE_HISTORY,
+                storage=StorageType.FILE,
+                description="Harvester cursors, last runs and counts, one key per source.",
+            )
+        )
+
+
+async def raw_payloads_store(js: JetStreamContext) -> ObjectStore:
+    """The object store for payloads over the message limit, created on first use."""
+    try:
+        return await js.object_store(RAW_PAYLOADS_BUCKET)
+    except nats.js.errors.BucketNotFoundError:
+        return await js.create_object_store(
+            RAW_PAYLOADS_BUCKET,
+            config=ObjectStoreConfig(
+                description="Raw payloads too large for one message, named <source>/<sha256>.",
+                storage=StorageType.FILE,
+            ),
+        )
+
+
+async def ensure_topology(js: JetStreamContext, settings: CommonSettings) -> None:
+    """Everything a fresh server needs before any service runs."""
+    await ensure_streams(js, settings)
+    await harvester_state_bucket(js)
+    await raw_payloads_store(js)

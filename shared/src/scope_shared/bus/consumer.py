@@ -1,0 +1,184 @@
+"""The consumer runner: pull, process, and turn each outcome into ack, nak or dead letter.
+
+This is the one place where the delivery policy lives:
+- success: ack (waiting for the server's confirmation);
+- `PermanentError` or a msgspec decode/validation error: dead letter, then term;
+- `RetryableError` or any other exception: nak with a growing, jittered delay (or the delay the
+  other side asked for), until the consumer's `max_deliver`, then dead letter and term.
+A message is never dropped: either it is acknowledged after processing, or it is kept in the
+dead-letter stream with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import msgspec
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+
+from scope_shared.bus.publish import publish_dead_letter
+from scope_shared.bus.topology import ConsumerSpec, source_of_subject
+from scope_shared.errors import PermanentError, RetryableError
+from scope_shared.logging import get_logger
+
+MessageHandler = Callable[[Msg], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Msg]], Awaitable[Sequence[BaseException | None]]]
+"""Processes a batch; returns, per message and in order, None for success or the error."""
+
+PERMANENT_ERRORS = (PermanentError, msgspec.ValidationError, msgspec.DecodeError)
+
+NAK_DELAYS_SECONDS = (1.0, 5.0, 30.0, 120.0, 600.0)
+"""Redelivery delays by attempt: quick for a blip, then long enough for a restart or outage."""
+
+
+@dataclass
+class RunnerCounts:
+    """What one runner did; logged as one summary event when it stops."""
+
+    received: int = 0
+    acked: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    errors_by_type: dict[str, int] = field(default_factory=dict)
+
+
+def nak_delay(attempt: int, retry_after: float | None = None) -> float:
+    """Delay before redelivery `attempt` (1-based), with ±20 % jitter to spread a herd."""
+    if retry_after is not None:
+        return retry_after
+    base = NAK_DELAYS_SECONDS[min(attempt, len(NAK_DELAYS_SECONDS)) - 1]
+    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not cryptography
+
+
+class ConsumerRunner:
+    """Runs one durable pull consumer until `stop` is set, then drains and returns.
+
+    Attributes:
+        counts: Running totals, also logged as `consumer_stopped`.
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        spec: ConsumerSpec,
+        *,
+        stage: str,
+        batch_handler: BatchHandler,
+        batch_size: int = 64,
+        fetch_timeout: float = 2.0,
+    ) -> None:
+        self.js = js
+        self.spec = spec
+        self.stage = stage
+        self.batch_handler = batch_handler
+        self.batch_size = batch_size
+        self.fetch_timeout = fetch_timeout
+        self.counts = RunnerCounts()
+        self.log = get_logger(stage=stage, consumer=spec.durable)
+
+    async def run(self, stop: asyncio.Event) -> RunnerCounts:
+        """Fetch and process batches until `stop` is set; in-flight messages are settled first."""
+        sub = await self.js.pull_subscribe(
+            self.spec.filter_subject,
+            durable=self.spec.durable,
+            stream=self.spec.stream,
+            config=self.spec.config(),
+        )
+        self.log.info("consumer_started", stream=self.spec.stream)
+        try:
+            while not stop.is_set():
+                try:
+                    msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
+                except NatsTimeoutError:
+                    continue
+                await self.process(msgs)
+        finally:
+            await sub.unsubscribe()
+            self.log.info(
+                "consumer_stopped",
+                received=self.counts.received,
+                acked=self.counts.acked,
+                retried=self.counts.retried,
+                dead_lettered=self.counts.dead_lettered,
+                errors=self.counts.errors_by_type,
+            )
+        return self.counts
+
+    async def process(self, msgs: Sequence[Msg]) -> None:
+        """Run the handler on one batch and settle every message of it."""
+        self.counts.received += len(msgs)
+        try:
+            outcomes = await self.batch_handler(msgs)
+        except Exception as exc:  # noqa: BLE001 - one error settles the whole batch
+            outcomes = [exc] * len(msgs)
+        if len(outcomes) != len(msgs):
+            raise RuntimeError("batch handler must return one outcome per message")
+        await asyncio.gather(*(self._settle(m, o) for m, o in zip(msgs, outcomes, strict=True)))
+
+    async def _settle(self, msg: Msg, outcome: BaseException | None) -> None:
+        if outcome is None:
+            await msg.ack_sync()
+            self.counts.acked += 1
+            return
+        name = type(outcome).__name__
+        self.counts.errors_by_type[name] = self.counts.errors_by_type.get(name, 0) + 1
+        delivered = msg.metadata.num_delivered or 1
+        if isinstance(outcome, PERMANENT_ERRORS):
+            await self._dead_letter(msg, outcome, delivered)
+            return
+        if delivered >= self.spec.max_deliver:
+            await self._dead_letter(msg, outcome, delivered)
+            return
+        retry_after = outcome.retry_after if isinstance(outcome, RetryableError) else None
+        delay = nak_delay(delivered, retry_after)
+        if not isinstance(outcome, RetryableError):
+            self.log.warning(
+                "message_failed", error_type=name, error=str(outcome), deliveries=delivered
+            )
+        await msg.nak(delay=delay)
+        self.counts.retried += 1
+
+    async def _dead_letter(self, msg: Msg, error: BaseException, delivered: int) -> None:
+        await publish_dead_letter(
+            self.js,
+            stage=self.stage,
+            source=source_of_subject(msg.subject),
+            data=msg.data,
+            original_headers=dict(msg.headers or {}),
+            error=error,
+            original_subject=msg.subject,
+            original_sequence=msg.metadata.sequence.stream,
+            deliveries=delivered,
+        )
+        await msg.term()
+        self.counts.dead_lettered += 1
+        self.log.warning(
+            "message_dead_lettered",
+            subject=msg.subject,
+            error_type=type(error).__name__,
+            error=str(error),
+            deliveries=delivered,
+        )
+
+
+def per_message(handler: MessageHandler, concurrency: int) -> BatchHandler:
+    """Adapt a one-message handler to a batch handler running at most `concurrency` at once."""
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(msg: Msg) -> BaseException | None:
+        async with semaphore:
+            try:
+                await handler(msg)
+            except Exception as exc:  # noqa: BLE001 - the runner maps every error to a policy
+                return exc
+            return None
+
+    async def batch(msgs: Sequence[Msg]) -> Sequence[BaseException | None]:
+        return await asyncio.gather(*(one(m) for m in msgs))
+
+    return batch

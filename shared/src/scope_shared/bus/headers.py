@@ -1,0 +1,17 @@
+"""Header names carried on Scope's messages."""
+
+MSG_ID = "Nats-Msg-Id"
+SOURCE = "Scope-Source"
+FORMAT = "Scope-Format"
+SCHEMA_VERSION = "Scope-Schema-Version"
+NOTICE_ID = "Scope-Notice-Id"
+NOTICE_VERSION = "Scope-Notice-Version"
+
+DEAD_STAGE = "Scope-Dead-Stage"
+DEAD_ERROR_TYPE = "Scope-Dead-Error-Type"
+DEAD_ERROR = "Scope-Dead-Error"
+DEAD_FIELD = "Scope-Dead-Field"
+DEAD_ORIGINAL_SUBJECT = "Scope-Dead-Original-Subject"
+DEAD_ORIGINAL_SEQUENCE = "Scope-Dead-Original-Sequence"
+DEAD_DELIVERIES = "Scope-Dead-Deliveries"
+DEAD_AT = "Scope-Dead-At"

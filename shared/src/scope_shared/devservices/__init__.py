@@ -1,0 +1,1 @@
+"""Real backing services (OpenSearch, ...) started locally for development and tests."""

@@ -1,0 +1,293 @@
+"""The bus contract on a real nats-server: dedup, dead letters, redelivery, KV durability."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+import msgspec
+import nats
+import pytest
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from scope_shared.bus import (
+    DEAD_STREAM,
+    NORMALIZER_CONSUMER,
+    NOTICES_STREAM,
+    RAW_STREAM,
+    ConsumerRunner,
+    ConsumerSpec,
+    decode_raw,
+    ensure_topology,
+    harvester_state_bucket,
+    headers,
+    per_message,
+    publish_raw,
+    raw_payload,
+)
+from scope_shared.bus.codec import encode
+from scope_shared.config import CommonSettings
+from scope_shared.devservices.nats import NatsServer
+from scope_shared.errors import PermanentError, RetryableError
+from scope_shared.schema import RawFormat, RawNotice, make_raw_notice
+from tests.support.bus import reset_bus, stream_messages
+
+SETTINGS = CommonSettings()
+
+
+def _raw(source_id: str, payload: bytes = b'{"a": 1}', source: str = "france_boamp") -> RawNotice:
+    return make_raw_notice(
+        source=source,
+        source_id=source_id,
+        format=RawFormat.BOAMP_JSON,
+        payload=payload,
+        url="http://127.0.0.1/records",
+        content_type="application/json",
+        run_id="run-1",
+    )
+
+
+async def _drain(
+    runner: ConsumerRunner, until: Callable[[], Awaitable[bool]], limit: float = 20
+) -> None:
+    """Run the consumer until `until()` holds (polling its counters), then stop it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        async with asyncio.timeout(limit):
+            while not await until():  # noqa: ASYNC110 - polls counters the runner updates
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await task
+
+
+async def test_same_content_published_twice_is_stored_once(js: JetStreamContext) -> None:
+    await ensure_topology(js, SETTINGS)
+    first = await publish_raw(js, _raw("26-7298"))
+    second = await publish_raw(js, _raw("26-7298"))
+    changed = await publish_raw(js, _raw("26-7298", payload=b'{"a": 2}'))
+    assert (bool(first.duplicate), second.duplicate, bool(changed.duplicate)) == (
+        False,
+        True,
+        False,
+    )
+    assert await stream_messages(js, RAW_STREAM) == 2
+
+
+async def test_large_payload_goes_to_object_store_and_comes_back(js: JetStreamContext) -> None:
+    await ensure_topology(js, SETTINGS)
+    big = b"<x>" + b"a" * 3_000_000 + b"</x>"
+    await publish_raw(js, _raw("big-1", payload=big))
+    msg = await js.get_msg(RAW_STREAM, 1)
+    raw = decode_raw(msg.data)
+    assert raw.payload is None
+    assert raw.payload_ref is not None and raw.payload_ref.size == len(big)
+    assert len(msg.data) < 2000
+    assert await raw_payload(js, raw) == big
+
+
+async def test_permanent_error_dead_letters_original_bytes_with_reason(
+    js: JetStreamContext,
+) -> None:
+    await ensure_topology(js, SETTINGS)
+    await publish_raw(js, _raw("good"))
+    await js.publish("scope.raw.france_boamp", b"{not json", headers={"Nats-Msg-Id": "bad-1"})
+    seen: list[str] = []
+
+    async def handle(msg: Msg) -> None:
+        raw = decode_raw(msg.data)
+        seen.append(raw.source_id)
+
+    runner = ConsumerRunner(
+        js, NORMALIZER_CONSUMER, stage="normalize", batch_handler=per_message(handle, 4)
+    )
+
+    async def done() -> bool:
+        return runner.counts.acked + runner.counts.dead_lettered == 2
+
+    await _drain(runner, done)
+    assert seen == ["good"]
+    assert runner.counts.dead_lettered == 1
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.subject == "scope.dead.normalize.france_boamp"
+    assert dead.data == b"{not json"
+    assert dead.headers is not None
+    assert dead.headers[headers.DEAD_STAGE] == "normalize"
+    assert dead.headers[headers.DEAD_ERROR_TYPE] == "DecodeError"
+    assert "malformed" in dead.headers[headers.DEAD_ERROR].lower()
+    assert dead.headers[headers.DEAD_ORIGINAL_SEQUENCE] == "2"
+
+
+async def test_validation_error_dead_letter_names_the_field(js: JetStreamContext) -> None:
+    await ensure_topology(js, SETTINGS)
+    data = msgspec.to_builtins(_raw("x")) | {"sha256": "nope"}
+    await js.publish("scope.raw.france_boamp", msgspec.json.encode(data))
+
+    async def handle(msg: Msg) -> None:
+        decode_raw(msg.data)
+
+    runner = ConsumerRunner(
+        js, NORMALIZER_CONSUMER, stage="normalize", batch_handler=per_message(handle, 1)
+    )
+
+    async def done() -> bool:
+        return runner.counts.dead_lettered == 1
+
+    await _drain(runner, done)
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.headers is not None
+    assert dead.headers[headers.DEAD_FIELD] == "$.sha256"
+    assert dead.headers[headers.DEAD_ERROR_TYPE] == "ValidationError"
+
+
+async def test_transient_error_is_redelivered_then_processed(js: JetStreamContext) -> None:
+    await ensure_topology(js, SETTINGS)
+    await publish_raw(js, _raw("flaky"))
+    attempts: list[int] = []
+
+    async def handle(msg: Msg) -> None:
+        attempts.append(msg.metadata.num_delivered or 0)
+        if len(attempts) < 3:
+            raise RetryableError("source busy", retry_after=0.1)
+
+    runner = ConsumerRunner(
+        js, NORMALIZER_CONSUMER, stage="normalize", batch_handler=per_message(handle, 1)
+    )
+
+    async def done() -> bool:
+        return runner.counts.acked == 1
+
+    await _drain(runner, done)
+    assert attempts == [1, 2, 3]
+    assert runner.counts.retried == 2
+    assert runner.counts.dead_lettered == 0
+
+
+async def test_error_past_max_deliveries_is_dead_lettered_not_dropped(
+    js: JetStreamContext,
+) -> None:
+    await ensure_topology(js, SETTINGS)
+    await publish_raw(js, _raw("always-fails"))
+    spec = ConsumerSpec(
+        durable="flaky_test", stream=RAW_STREAM, filter_subject="scope.raw.>", max_deliver=3
+    )
+
+    async def handle(msg: Msg) -> None:
+        raise RetryableError("still down", retry_after=0.05)
+
+    runner = ConsumerRunner(js, spec, stage="normalize", batch_handler=per_message(handle, 1))
+
+    async def done() -> bool:
+        return runner.counts.dead_lettered == 1
+
+    await _drain(runner, done)
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.headers is not None
+    assert dead.headers[headers.DEAD_DELIVERIES] == "3"
+    assert dead.headers[headers.DEAD_ERROR] == "still down"
+    assert runner.counts.retried == 2
+
+
+async def test_permanent_error_from_handler_keeps_field_path(js: JetStreamContext) -> None:
+    await ensure_topology(js, SETTINGS)
+    await publish_raw(js, _raw("unmappable"))
+
+    async def handle(msg: Msg) -> None:
+        raise PermanentError("no title", field_path="$.donnees.objet")
+
+    runner = ConsumerRunner(
+        js, NORMALIZER_CONSUMER, stage="normalize", batch_handler=per_message(handle, 1)
+    )
+
+    async def done() -> bool:
+        return runner.counts.dead_lettered == 1
+
+    await _drain(runner, done)
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.headers is not None
+    assert dead.headers[headers.DEAD_FIELD] == "$.donnees.objet"
+    assert decode_raw(dead.data).source_id == "unmappable"
+
+
+async def test_consumer_killed_mid_batch_redelivers_and_downstream_gets_each_once(
+    nats_url: str,
+) -> None:
+    """A worker dies after publishing downstream but before acking: the message comes back,
+    and the downstream Msg-Id makes the second publication a no-op."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await reset_bus(js)
+    await ensure_topology(js, SETTINGS)
+    for i in range(20):
+        await publish_raw(js, _raw(f"n{i}"))
+    spec = ConsumerSpec(
+        durable="kill_test", stream=RAW_STREAM, filter_subject="scope.raw.>", ack_wait=1.0
+    )
+
+    async def forward(msg: Msg) -> None:
+        raw = decode_raw(msg.data)
+        await js.publish(
+            "scope.notices.france_boamp",
+            encode(raw),
+            headers={headers.MSG_ID: raw.msg_id},
+        )
+
+    # First worker: processes a batch downstream, then "dies" (connection closed, no ack).
+    killed_nc = await nats.connect(nats_url)
+    killed_js = killed_nc.jetstream()
+    sub = await killed_js.pull_subscribe("scope.raw.>", durable="kill_test", config=spec.config())
+    batch = await sub.fetch(8, timeout=5)
+    for msg in batch[:8]:
+        await forward(msg)
+    await killed_nc.close()
+
+    runner = ConsumerRunner(js, spec, stage="normalize", batch_handler=per_message(forward, 4))
+
+    async def done() -> bool:
+        return runner.counts.acked == 20
+
+    await _drain(runner, done, limit=30)
+    assert await stream_messages(js, NOTICES_STREAM) == 20
+    redelivered = runner.counts.received - 12
+    assert redelivered == 8
+    await nc.close()
+
+
+async def test_runner_drains_in_flight_batch_on_stop(js: JetStreamContext) -> None:
+    await ensure_topology(js, SETTINGS)
+    for i in range(5):
+        await publish_raw(js, _raw(f"s{i}"))
+    started = asyncio.Event()
+
+    async def slow(msgs: Sequence[Msg]) -> Sequence[BaseException | None]:
+        started.set()
+        await asyncio.sleep(0.5)
+        return [None] * len(msgs)
+
+    runner = ConsumerRunner(js, NORMALIZER_CONSUMER, stage="normalize", batch_handler=slow)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    await started.wait()
+    stop.set()
+    counts = await asyncio.wait_for(task, 10)
+    assert counts.received == 5
+    assert counts.acked == 5
+    info = await js.consumer_info(RAW_STREAM, NORMALIZER_CONSUMER.durable)
+    assert info.num_ack_pending == 0
+
+
+@pytest.mark.slow
+async def test_kv_cursor_survives_server_restart(nats_server: NatsServer) -> None:
+    nc = await nats.connect(nats_server.url)
+    kv = await harvester_state_bucket(nc.jetstream())
+    await kv.put("france_boamp.cursor", b'{"date": "2026-01-21", "id": "26-7298"}')
+    await nc.close()
+    nats_server.stop()
+    nats_server.start()
+    nc = await nats.connect(nats_server.url)
+    kv = await harvester_state_bucket(nc.jetstream())
+    entry = await kv.get("france_boamp.cursor")
+    assert entry.value == b'{"date": "2026-01-21", "id": "26-7298"}'
+    await nc.close()

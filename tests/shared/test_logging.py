@@ -1,0 +1,37 @@
+"""Logs: JSON lines with the fixed context keys when not on a terminal."""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+import pytest
+
+from scope_shared.logging import configure_logging, get_logger
+
+
+def test_json_log_line_carries_event_service_and_context(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("normalizer", fmt="json")
+    get_logger(source="france_boamp", stage="normalize").info("notice_mapped", notice_id="x:1")
+    logging.getLogger("nats").warning("foreign library line")
+    lines = [msgspec.json.decode(line) for line in capsys.readouterr().err.splitlines()]
+    ours, foreign = lines
+    assert ours["event"] == "notice_mapped"
+    assert ours["service"] == "normalizer"
+    assert ours["source"] == "france_boamp"
+    assert ours["stage"] == "normalize"
+    assert ours["notice_id"] == "x:1"
+    assert ours["level"] == "info"
+    assert ours["timestamp"].endswith("Z")
+    assert foreign["event"] == "foreign library line"
+    assert foreign["service"] == "normalizer"
+
+
+def test_level_filter_drops_debug(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("indexer", level="WARNING", fmt="json")
+    get_logger().info("page_fetched")
+    get_logger().warning("page_failed")
+    events = [msgspec.json.decode(x)["event"] for x in capsys.readouterr().err.splitlines()]
+    assert events == ["page_failed"]

@@ -1,0 +1,32 @@
+"""Helpers for bus tests on the real nats-server."""
+
+from __future__ import annotations
+
+import contextlib
+
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from scope_shared.bus import (
+    DEAD_STREAM,
+    HARVESTER_STATE_BUCKET,
+    NOTICES_STREAM,
+    RAW_PAYLOADS_BUCKET,
+    RAW_STREAM,
+)
+
+
+async def reset_bus(js: JetStreamContext) -> None:
+    """Delete Scope's streams and buckets so that each test starts from an empty server."""
+    for name in (RAW_STREAM, NOTICES_STREAM, DEAD_STREAM):
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(name)
+    with contextlib.suppress(NotFoundError):
+        await js.delete_key_value(HARVESTER_STATE_BUCKET)
+    with contextlib.suppress(NotFoundError):
+        await js.delete_object_store(RAW_PAYLOADS_BUCKET)
+
+
+async def stream_messages(js: JetStreamContext, stream: str) -> int:
+    info = await js.stream_info(stream)
+    return int(info.state.messages)
