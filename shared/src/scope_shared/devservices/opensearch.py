@@ -16,6 +16,7 @@ The module is standard library only so that dev tooling can import it before any
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json  # noqa: TID251 - stdlib only: this launcher must run before project deps exist.
 import logging
@@ -228,7 +229,12 @@ class OpenSearchServer:
         deadline = time.monotonic() + timeout
         info = self._root_info()
         if info is not None:
-            log.info("reusing OpenSearch %s at %s", _version_of(info), self.url)
+            version = _version_of(info)
+            if version != OPENSEARCH_VERSION:
+                log.warning(
+                    "reusing OpenSearch %s at %s, not %s", version, self.url, OPENSEARCH_VERSION
+                )
+            log.info("reusing OpenSearch %s at %s", version, self.url)
             self._wait_for_yellow(deadline, watch=False)
             return self.url
         if self._pid() is None:
@@ -242,10 +248,12 @@ class OpenSearchServer:
         pid = self._pid()
         if pid is not None:
             log.info("stopping OpenSearch (pid %d)", pid)
-            os.kill(pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
             if not self._wait_for_exit(pid, timeout):
                 log.warning("OpenSearch pid %d ignored SIGTERM for %.0fs; killing it", pid, timeout)
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
                 self._wait_for_exit(pid, 10)
         self._pid_file.unlink(missing_ok=True)
 

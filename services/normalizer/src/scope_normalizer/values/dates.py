@@ -1,0 +1,88 @@
+"""Dates and times as sources write them, to timezone-aware UTC.
+
+Seen in real data: `2026-02-16T12:00:00.000+01:00`, `2026-02-27T12:00:00` (no offset: French
+local time), `2015-04-20T11:00:00+00:00`, `2018-10-12+02:00` (a date with an offset, DECP and
+eForms), `2023-08-10Z`, `20190301` and `20190301 12:00` (TED R2.0.9), eForms date and time in
+two fields (`2020-04-17+01:00` and `12:34:56+01:00`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+"""Scope's sources are French or EU; a time without an offset is French local time."""
+
+_DATE_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s+(\d{2}):(\d{2}))?$")
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:\d{2})$")
+
+
+def _tz(offset: str | None) -> timezone | ZoneInfo:
+    if offset is None:
+        return PARIS
+    if offset == "Z":
+        return UTC
+    sign = 1 if offset[0] == "+" else -1
+    hours, minutes = int(offset[1:3]), int(offset[4:6])
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def parse_datetime(text: object) -> datetime | None:
+    """Any source date or date-time as UTC; a bare date is midnight French time that day.
+
+    Returns None for empty or unparseable input: a missing date is not an error.
+    """
+    if not isinstance(text, str):
+        return None
+    value = text.strip()
+    if not value:
+        return None
+    if match := _DATE_WITH_OFFSET.match(value):
+        day = date.fromisoformat(match.group(1))
+        return datetime.combine(day, time(), _tz(match.group(2))).astimezone(UTC)
+    if match := _COMPACT.match(value):
+        year, month, day_, hour, minute = match.groups()
+        local = datetime(
+            int(year), int(month), int(day_), int(hour or 0), int(minute or 0), tzinfo=PARIS
+        )
+        return local.astimezone(UTC)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=PARIS)
+    return parsed.astimezone(UTC)
+
+
+def combine_date_time(day_text: object, time_text: object) -> datetime | None:
+    """eForms gives a deadline as a date and a time, each possibly with its own offset."""
+    if not isinstance(day_text, str) or not day_text.strip():
+        return None
+    day_value = day_text.strip()
+    offset_match = _OFFSET.search(day_value)
+    day = date.fromisoformat(_OFFSET.sub("", day_value))
+    if not isinstance(time_text, str) or not time_text.strip():
+        return parse_datetime(day_value)
+    time_value = time_text.strip()
+    time_offset = _OFFSET.search(time_value)
+    clock = time.fromisoformat(_OFFSET.sub("", time_value))
+    offset = (time_offset or offset_match).group(1) if (time_offset or offset_match) else None
+    return datetime.combine(day, clock, _tz(offset)).astimezone(UTC)
+
+
+def parse_date(text: object) -> date | None:
+    """A calendar date (contract start or end), its own day whatever the offset."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    value = _OFFSET.sub("", text.strip())
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        match = _COMPACT.match(value)
+        if match:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    return None

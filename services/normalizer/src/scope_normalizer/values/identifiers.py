@@ -1,0 +1,58 @@
+"""CPV codes and French company identifiers (SIRET, SIREN)."""
+
+from __future__ import annotations
+
+import re
+
+_CPV = re.compile(r"^(\d{7,8})(?:-\d)?$")
+_NON_DIGITS = re.compile(r"\D")
+
+
+def normalize_cpv(text: object) -> str | None:
+    """`45316110-9`, `45314000` and `3311000` (a lost leading zero) -> 8 digits; else None."""
+    if not isinstance(text, str | int):
+        return None
+    value = str(text).strip().split(" ", 1)[0]
+    match = _CPV.match(value)
+    if match is None:
+        return None
+    return match.group(1).zfill(8)
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+LA_POSTE_SIREN = "356000000"
+"""La Poste's establishments break the Luhn rule; INSEE validates them by digit sum instead."""
+
+
+def valid_siret(text: object) -> str | None:
+    """A SIRET (14 digits, Luhn-valid; spaces and dots removed), or None."""
+    if not isinstance(text, str | int):
+        return None
+    digits = _NON_DIGITS.sub("", str(text))
+    if len(digits) != 14:
+        return None
+    if digits.startswith(LA_POSTE_SIREN):
+        return digits if sum(int(c) for c in digits) % 5 == 0 else None
+    return digits if luhn_valid(digits) else None
+
+
+def valid_siren(text: object) -> str | None:
+    if not isinstance(text, str | int):
+        return None
+    digits = _NON_DIGITS.sub("", str(text))
+    return digits if len(digits) == 9 and luhn_valid(digits) else None
+
+
+def siren_of(siret: str | None) -> str | None:
+    return siret[:9] if siret else None

@@ -1,0 +1,36 @@
+"""Text fields: markup removed, whitespace folded, nothing else changed.
+
+Encoding defects of the sources (C1 control characters from Windows-1252 mis-decoding) are
+kept as published: guessing them back would alter real text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\b[^>]*>", re.IGNORECASE)
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def clean_text(value: object) -> str | None:
+    """Plain text from a source string that may hold HTML; None when empty."""
+    if not isinstance(value, str):
+        return None
+    text = _BREAK.sub("\n", value)
+    text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return text or None
+
+
+def first_text(*values: object) -> str | None:
+    """The first value that cleans to non-empty text."""
+    for value in values:
+        text = clean_text(value)
+        if text:
+            return text
+    return None
