@@ -70,7 +70,8 @@ def combine_date_time(day_text: object, time_text: object) -> datetime | None:
     time_value = time_text.strip()
     time_offset = _OFFSET.search(time_value)
     clock = time.fromisoformat(_OFFSET.sub("", time_value))
-    offset = (time_offset or offset_match).group(1) if (time_offset or offset_match) else None
+    offset_source = time_offset or offset_match
+    offset = offset_source.group(1) if offset_source else None
     return datetime.combine(day, clock, _tz(offset)).astimezone(UTC)
 
 
