@@ -9,10 +9,10 @@ import msgspec
 
 def _call(url: str, method: str = "GET", body: object | None = None) -> dict[str, object]:
     data = None if body is None else msgspec.json.encode(body)
-    request = urllib.request.Request(  # noqa: S310 - loopback URL from the fixture
+    request = urllib.request.Request(
         url, data=data, method=method, headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:
         result: dict[str, object] = msgspec.json.decode(response.read())
     return result
 

@@ -61,7 +61,7 @@ def _nuts3_to_department() -> dict[str, str]:
 
 
 def _department_of_commune(insee: str) -> str:
-    return insee[:3] if insee.startswith("97") or insee.startswith("98") else insee[:2]
+    return insee[:3] if insee.startswith(("97", "98")) else insee[:2]
 
 
 @cache
@@ -103,7 +103,7 @@ def department_for_postal_code(postal_code: str) -> str | None:
         return known
     if code.startswith("20"):
         return None
-    prefix = code[:3] if code.startswith("97") or code.startswith("98") else code[:2]
+    prefix = code[:3] if code.startswith(("97", "98")) else code[:2]
     return prefix if prefix in _departments() else None
 
 

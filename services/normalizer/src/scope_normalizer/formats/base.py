@@ -58,6 +58,6 @@ def procedure_key(match: ProcedureMatch, value: str) -> str:
 
 def require(value: object, field_path: str, what: str) -> Any:
     """`value`, or a PermanentError naming `field_path` when it is missing or empty."""
-    if value is None or value == "" or value == [] or value == {}:
+    if value is None or value in ("", [], {}):
         raise PermanentError(f"{what} is missing", field_path=field_path)
     return value
