@@ -9,7 +9,7 @@ from nats.js.errors import NotFoundError
 
 from scope_shared.bus import (
     DEAD_STREAM,
-    HARVESTER_STATE_BUCKET,
+    KV_BUCKETS,
     NOTICES_STREAM,
     RAW_PAYLOADS_BUCKET,
     RAW_STREAM,
@@ -21,8 +21,9 @@ async def reset_bus(js: JetStreamContext) -> None:
     for name in (RAW_STREAM, NOTICES_STREAM, DEAD_STREAM):
         with contextlib.suppress(NotFoundError):
             await js.delete_stream(name)
-    with contextlib.suppress(NotFoundError):
-        await js.delete_key_value(HARVESTER_STATE_BUCKET)
+    for bucket in KV_BUCKETS:
+        with contextlib.suppress(NotFoundError):
+            await js.delete_key_value(bucket)
     with contextlib.suppress(NotFoundError):
         await js.delete_object_store(RAW_PAYLOADS_BUCKET)
 

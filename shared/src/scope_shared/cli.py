@@ -15,10 +15,13 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from scope_shared.config import CommonSettings, load_settings
+from scope_shared.deadletters_cli import add_dead_letters_command
 from scope_shared.devservices.stack import DevStack
 from scope_shared.errors import ConfigError
 
 COMMANDS_GROUP = "scope.commands"
+SERVICES_GROUP = "scope.services"
+"""Entry points naming each long-running service's `main() -> int`, for `scope run <service>`."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_services_command(subparsers)
+    _add_run_command(subparsers)
+    add_dead_letters_command(subparsers)
     for entry in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         entry.load()(subparsers)
     return parser
@@ -44,6 +49,13 @@ def _add_services_command(subparsers: argparse._SubParsersAction[argparse.Argume
         help="include OpenSearch (default: yes)",
     )
     services.set_defaults(func=_services)
+
+
+def _add_run_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    services = {entry.name: entry for entry in entry_points(group=SERVICES_GROUP)}
+    run = subparsers.add_parser("run", help="run a long-lived service until SIGTERM")
+    run.add_argument("service", choices=sorted(services))
+    run.set_defaults(func=lambda args: services[args.service].load()())
 
 
 def _services(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from nats.js.object_store import ObjectStore
 
 from scope_shared.bus.topology import (
     HARVESTER_STATE_BUCKET,
+    KV_BUCKETS,
     RAW_PAYLOADS_BUCKET,
     stream_configs,
 )
@@ -22,8 +23,8 @@ from scope_shared.logging import get_logger
 
 log = get_logger(component="bus")
 
-HARVESTER_STATE_HISTORY = 5
-"""A few past cursor values help an operator see how a source moved; KV allows up to 64."""
+KV_HISTORY = 5
+"""A few past values (a cursor's moves) help an operator see what happened; KV allows 64."""
 
 
 async def connect(settings: CommonSettings, name: str) -> NatsClient:
@@ -78,19 +79,24 @@ async def ensure_streams(js: JetStreamContext, settings: CommonSettings) -> None
             await js.update_stream(config)
 
 
-async def harvester_state_bucket(js: JetStreamContext) -> KeyValue:
-    """The KV bucket of harvester cursors and run states, created on first use."""
+async def kv_bucket(js: JetStreamContext, name: str) -> KeyValue:
+    """One of the KV buckets declared in `KV_BUCKETS`, created on first use."""
     try:
-        return await js.key_value(HARVESTER_STATE_BUCKET)
+        return await js.key_value(name)
     except nats.js.errors.BucketNotFoundError:
         return await js.create_key_value(
             KeyValueConfig(
-                bucket=HARVESTER_STATE_BUCKET,
-                history=HARVESTER_STATE_HISTORY,
+                bucket=name,
+                history=KV_HISTORY,
                 storage=StorageType.FILE,
-                description="Harvester cursors, last runs and counts, one key per source.",
+                description=KV_BUCKETS[name],
             )
         )
+
+
+async def harvester_state_bucket(js: JetStreamContext) -> KeyValue:
+    """The KV bucket of harvester cursors and run states."""
+    return await kv_bucket(js, HARVESTER_STATE_BUCKET)
 
 
 async def raw_payloads_store(js: JetStreamContext) -> ObjectStore:
@@ -110,5 +116,6 @@ async def raw_payloads_store(js: JetStreamContext) -> ObjectStore:
 async def ensure_topology(js: JetStreamContext, settings: CommonSettings) -> None:
     """Everything a fresh server needs before any service runs."""
     await ensure_streams(js, settings)
-    await harvester_state_bucket(js)
+    for name in KV_BUCKETS:
+        await kv_bucket(js, name)
     await raw_payloads_store(js)

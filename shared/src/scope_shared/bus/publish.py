@@ -22,7 +22,7 @@ from scope_shared.bus.topology import (
     raw_subject,
 )
 from scope_shared.errors import PermanentError
-from scope_shared.schema import Notice, PayloadRef, RawNotice
+from scope_shared.schema import Notice, PayloadRef, RawNotice, sha256_hex
 
 PUBLISH_TIMEOUT_SECONDS = 10.0
 """A PubAck normally takes milliseconds; ten seconds covers a stream leader election."""
@@ -72,9 +72,15 @@ async def raw_payload(js: JetStreamContext, raw: RawNotice) -> bytes:
 
 
 async def publish_notice(js: JetStreamContext, notice: Notice) -> PubAck:
-    """Publish one canonical notice version; the Msg-Id makes a redelivered version a no-op."""
+    """Publish one canonical notice version.
+
+    The Msg-Id holds a digest of the encoded notice: a redelivered message publishes nothing
+    twice, while a re-normalisation that maps the same raw content differently (after a mapper
+    fix, `scope replay`) publishes the corrected notice under the same version.
+    """
+    data = encode(notice)
     headers = {
-        h.MSG_ID: f"{notice.id}:{notice.version}:{notice.raw_sha256}",
+        h.MSG_ID: f"{notice.id}:{notice.version}:{sha256_hex(data)[:32]}",
         h.SOURCE: notice.source,
         h.NOTICE_ID: notice.id,
         h.NOTICE_VERSION: str(notice.version),
@@ -82,7 +88,7 @@ async def publish_notice(js: JetStreamContext, notice: Notice) -> PubAck:
     }
     return await js.publish(
         notices_subject(notice.source),
-        encode(notice),
+        data,
         timeout=PUBLISH_TIMEOUT_SECONDS,
         stream=NOTICES_STREAM,
         headers=headers,

@@ -6,6 +6,8 @@ Subjects:
     `scope.dead.<stage>.<source>`: what a stage could not process (stream `SCOPE_DEAD`).
 Buckets:
     KV `scope_harvester_state`: per-source cursor and run state.
+    KV `scope_notice_versions`: per notice, the raw digests of its versions (normalizer).
+    KV `scope_procedures`: procedure keys (contract folder, ocid, notice ids) -> procedure id.
     Object store `scope_raw_payloads`: payloads larger than one message.
 """
 
@@ -28,6 +30,8 @@ RAW_STREAM = "SCOPE_RAW"
 NOTICES_STREAM = "SCOPE_NOTICES"
 DEAD_STREAM = "SCOPE_DEAD"
 HARVESTER_STATE_BUCKET = "scope_harvester_state"
+NOTICE_VERSIONS_BUCKET = "scope_notice_versions"
+PROCEDURES_BUCKET = "scope_procedures"
 RAW_PAYLOADS_BUCKET = "scope_raw_payloads"
 
 RAW_SUBJECT_PREFIX = "scope.raw"
@@ -44,6 +48,14 @@ DUPLICATE_WINDOW_SECONDS = 24 * 3600.0
 already has (same sha256), so a longer-term re-harvest still makes no new version."""
 
 SECONDS_PER_DAY = 86400.0
+
+
+KV_BUCKETS: dict[str, str] = {
+    HARVESTER_STATE_BUCKET: "Harvester cursors, last runs and counts, one key per source.",
+    NOTICE_VERSIONS_BUCKET: "Per notice id, the raw digests of its versions, in order.",
+    PROCEDURES_BUCKET: "Procedure keys (contract folder, ocid, notice ids) -> procedure id.",
+}
+"""Every KV bucket and its description; created by `ensure_topology`."""
 
 
 class Stage:

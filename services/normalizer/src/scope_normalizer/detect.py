@@ -1,0 +1,152 @@
+"""Which document a file is, and its notices: for `scope normalize` on files as harvested.
+
+Detection reads the XML root element or the JSON top-level keys; `--format` overrides it.
+Splitting uses the same `scope_shared.documents` functions as the harvesters, so a file gives
+the same notices, with the same ids, as harvesting it would.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+
+import msgspec
+from lxml import etree
+
+from scope_shared.documents import DocumentItem, boamp, decp, eforms, ocds, rss, ted
+from scope_shared.errors import PermanentError
+from scope_shared.schema import RawFormat
+
+Splitter = Callable[[bytes, str], Iterator[DocumentItem]]
+
+EFORMS_ROOTS = frozenset(
+    {
+        "ContractNotice",
+        "PriorInformationNotice",
+        "ContractAwardNotice",
+        "BusinessRegistrationInformationNotice",
+    }
+)
+
+
+def _boamp_json(data: bytes, _: str) -> Iterator[DocumentItem]:
+    return boamp.split_records(data)
+
+
+def _boamp_xml(data: bytes, _: str) -> Iterator[DocumentItem]:
+    return boamp.split_dila_xml(data)
+
+
+def _eforms(data: bytes, _: str) -> Iterator[DocumentItem]:
+    return eforms.split_eforms(data)
+
+
+def _ted_xml(data: bytes, _: str) -> Iterator[DocumentItem]:
+    return ted.split_ted_export(data)
+
+
+def _ted_api(data: bytes, _: str) -> Iterator[DocumentItem]:
+    return ted.split_search_response(data)
+
+
+def _decp_json(data: bytes, _: str) -> Iterator[DocumentItem]:
+    return decp.iter_decp_json(io.BytesIO(data))
+
+
+def _decp_xml(data: bytes, _: str) -> Iterator[DocumentItem]:
+    return decp.iter_decp_xml(io.BytesIO(data))
+
+
+def _ocds(data: bytes, _: str) -> Iterator[DocumentItem]:
+    return ocds.split_package(data)
+
+
+def _rss(data: bytes, location: str) -> Iterator[DocumentItem]:
+    return rss.split_feed(data, location)
+
+
+SPLITTERS: dict[RawFormat, Splitter] = {
+    RawFormat.BOAMP_JSON: _boamp_json,
+    RawFormat.BOAMP_XML: _boamp_xml,
+    RawFormat.EFORMS_XML: _eforms,
+    RawFormat.TED_XML: _ted_xml,
+    RawFormat.TED_API_JSON: _ted_api,
+    RawFormat.DECP_2019_JSON: _decp_json,
+    RawFormat.DECP_2024_JSON: _decp_json,
+    RawFormat.DECP_2019_XML: _decp_xml,
+    RawFormat.DECP_2024_XML: _decp_xml,
+    RawFormat.OCDS_RELEASE: _ocds,
+    RawFormat.RSS_ITEM: _rss,
+}
+"""`--format` -> how to split a file of that format (DECP generations are told per contract)."""
+
+
+def detect_format(data: bytes) -> RawFormat:
+    """The document family of a file, from its XML root or its JSON keys."""
+    head = data.lstrip()[:1]
+    if head == b"<":
+        return _xml_format(data)
+    if head in (b"{", b"["):
+        return _json_format(data)
+    raise PermanentError("neither XML nor JSON")
+
+
+def _xml_format(data: bytes) -> RawFormat:
+    try:
+        events = etree.iterparse(
+            io.BytesIO(data), events=("start",), resolve_entities=False, no_network=True
+        )
+        _, root = next(iter(events))
+    except (etree.XMLSyntaxError, StopIteration) as exc:
+        raise PermanentError(f"unreadable XML: {exc}") from exc
+    name = etree.QName(root).localname
+    formats = {
+        "ANNONCE": RawFormat.BOAMP_XML,
+        "TED_EXPORT": RawFormat.TED_XML,
+        "marches": RawFormat.DECP_2019_XML,
+        "rss": RawFormat.RSS_ITEM,
+        "feed": RawFormat.RSS_ITEM,
+        "RDF": RawFormat.RSS_ITEM,
+    }
+    if name in EFORMS_ROOTS:
+        return RawFormat.EFORMS_XML
+    if name in formats:
+        return formats[name]
+    raise PermanentError(f"unknown XML document <{name}>")
+
+
+class _Keys(msgspec.Struct):
+    """Only the top-level keys that tell the families apart."""
+
+    results: msgspec.Raw | None = None
+    idweb: msgspec.Raw | None = None
+    notices: msgspec.Raw | None = None
+    releases: msgspec.Raw | None = None
+    records: msgspec.Raw | None = None
+    marches: msgspec.Raw | None = None
+
+
+_keys_decoder = msgspec.json.Decoder(_Keys | list[msgspec.Raw])
+
+
+def _json_format(data: bytes) -> RawFormat:
+    try:
+        keys = _keys_decoder.decode(ocds.utf8_json(data))
+    except msgspec.DecodeError as exc:
+        raise PermanentError(f"unreadable JSON: {exc}") from exc
+    if isinstance(keys, list):
+        return RawFormat.BOAMP_JSON
+    if keys.results is not None or keys.idweb is not None:
+        return RawFormat.BOAMP_JSON
+    if keys.notices is not None:
+        return RawFormat.TED_API_JSON
+    if keys.releases is not None or keys.records is not None:
+        return RawFormat.OCDS_RELEASE
+    if keys.marches is not None:
+        return RawFormat.DECP_2019_JSON
+    raise PermanentError("unknown JSON document (no results, notices, releases or marches)")
+
+
+def split_file(data: bytes, location: str, fmt: RawFormat | None = None) -> Iterator[DocumentItem]:
+    """The notices of one file, its format detected unless given."""
+    return SPLITTERS[fmt or detect_format(data)](data, location)

@@ -1,0 +1,190 @@
+"""Procedure linking: every notice of one procedure gets the same `procedure_id`, across sources.
+
+Rules, strongest first (the rule that decided is recorded in `procedure_match`):
+1. A strong key the payload carries (eForms ContractFolderID, OCDS ocid, DECP buyer SIRET +
+   contract id): the mapper puts it in `procedure_id`.
+2. An explicit link to another notice (`related`: what a corrigendum corrects, an award awards):
+   the procedure of that notice, even when it arrives later (the link is registered both ways).
+3. A scored match with a notice of another source: same buyer SIRET, close title, same CPV
+   division, publication dates close. Only across sources: within one source, a buyer's
+   yearly renewal of the same contract is a new procedure, and sources link their own notices.
+4. Otherwise the notice starts its own procedure.
+
+The first procedure id a key is bound to stays: a later, weaker link never moves it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+
+import msgspec
+
+from scope_shared.bus import KeyValueStore
+from scope_shared.schema import Notice, ProcedureMatch
+
+KEY_PREFIX = "key:"
+BUYER_PREFIX = "buyer:"
+
+SCORE_THRESHOLD = 0.6
+"""Jaccard similarity of title words above which two titles name the same purchase; set on
+real pairs (a BOAMP notice and its TED twin share most words, different purchases of one buyer
+share few)."""
+MAX_DAYS_APART = 180
+"""A call and its award, or a notice and its twin in another bulletin, are months apart at most."""
+MAX_CANDIDATES = 200
+"""Recent procedures remembered per buyer for scored matching."""
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP_WORDS = frozenset(
+    {
+        "de",
+        "des",
+        "du",
+        "la",
+        "le",
+        "les",
+        "et",
+        "a",
+        "au",
+        "aux",
+        "en",
+        "pour",
+        "par",
+        "sur",
+        "un",
+        "une",
+        "d",
+        "l",
+        "avec",
+        "dans",
+        "lot",
+        "lots",
+        "marche",
+        "marches",
+        "accord",
+        "cadre",
+        "relatif",
+        "relative",
+        "prestations",
+        "prestation",
+    }
+)
+
+
+class BuyerCandidate(msgspec.Struct, frozen=True):
+    procedure_id: str
+    source: str
+    words: list[str]
+    cpv_division: str | None
+    published_at: datetime
+
+
+class BuyerCandidates(msgspec.Struct, frozen=True):
+    items: list[BuyerCandidate]
+
+
+_candidates_decoder = msgspec.json.Decoder(BuyerCandidates)
+_encoder = msgspec.json.Encoder()
+
+
+def title_words(title: str) -> set[str]:
+    folded = unicodedata.normalize("NFKD", title.casefold())
+    ascii_text = "".join(c for c in folded if not unicodedata.combining(c))
+    return {w for w in _WORD.findall(ascii_text) if len(w) > 2 and w not in _STOP_WORDS}
+
+
+def similarity(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+class ProcedureLinker:
+    def __init__(self, store: KeyValueStore) -> None:
+        self.store = store
+
+    async def link(self, notice: Notice) -> Notice:
+        """The notice with its procedure id and the rule that set it; registers its keys."""
+        procedure_id, match = await self._resolve(notice)
+        keys = [notice.id, *(r.notice_id for r in notice.related)]
+        if notice.procedure_match is not ProcedureMatch.OWN:
+            keys.append(notice.procedure_id)
+        binding = f"{match.value}\t{procedure_id}".encode()
+        for key in keys:
+            await self.store.create(KEY_PREFIX + key, binding)
+        if notice.buyer is not None and notice.buyer.siret:
+            await self._remember_buyer(notice, procedure_id)
+        return msgspec.structs.replace(notice, procedure_id=procedure_id, procedure_match=match)
+
+    async def _resolve(self, notice: Notice) -> tuple[str, ProcedureMatch]:
+        strong = notice.procedure_match is not ProcedureMatch.OWN
+        keys: list[tuple[str, ProcedureMatch]] = []
+        if strong:
+            keys.append((notice.procedure_id, notice.procedure_match))
+        keys += [(r.notice_id, ProcedureMatch.NOTICE_LINK) for r in notice.related]
+        keys.append((notice.id, ProcedureMatch.NOTICE_LINK))
+        for key, rule in keys:
+            bound = await self._bound(key)
+            if bound:
+                # A notice's own key remembers how it was first linked (a scored match stays
+                # "scored" when the notice is processed again).
+                return bound[0], bound[1] if key == notice.id else rule
+        if strong:
+            return notice.procedure_id, notice.procedure_match
+        if notice.related:
+            return notice.related[0].notice_id, ProcedureMatch.NOTICE_LINK
+        scored = await self._scored_match(notice)
+        if scored:
+            return scored, ProcedureMatch.SCORED
+        return notice.id, ProcedureMatch.OWN
+
+    async def _bound(self, key: str) -> tuple[str, ProcedureMatch] | None:
+        found = await self.store.get(KEY_PREFIX + key)
+        if found is None:
+            return None
+        rule, _, procedure_id = found[0].decode().partition("\t")
+        return procedure_id, ProcedureMatch(rule)
+
+    async def _scored_match(self, notice: Notice) -> str | None:
+        if notice.buyer is None or not notice.buyer.siret:
+            return None
+        found = await self.store.get(BUYER_PREFIX + notice.buyer.siret)
+        if found is None:
+            return None
+        words = title_words(notice.title)
+        division = notice.cpv_main[:2] if notice.cpv_main else None
+        best, best_score = None, SCORE_THRESHOLD
+        for candidate in _candidates_decoder.decode(found[0]).items:
+            if candidate.source == notice.source:
+                continue
+            if division and candidate.cpv_division and division != candidate.cpv_division:
+                continue
+            if abs(candidate.published_at - notice.published_at) > timedelta(days=MAX_DAYS_APART):
+                continue
+            score = similarity(words, set(candidate.words))
+            if score >= best_score:
+                best, best_score = candidate.procedure_id, score
+        return best
+
+    async def _remember_buyer(self, notice: Notice, procedure_id: str) -> None:
+        assert notice.buyer is not None and notice.buyer.siret
+        key = BUYER_PREFIX + notice.buyer.siret
+        entry = BuyerCandidate(
+            procedure_id=procedure_id,
+            source=notice.source,
+            words=sorted(title_words(notice.title)),
+            cpv_division=notice.cpv_main[:2] if notice.cpv_main else None,
+            published_at=notice.published_at,
+        )
+        found = await self.store.get(key)
+        items = _candidates_decoder.decode(found[0]).items if found else []
+        if any(c.procedure_id == procedure_id and c.source == notice.source for c in items):
+            return
+        value = _encoder.encode(BuyerCandidates(items=[*items, entry][-MAX_CANDIDATES:]))
+        # Losing a concurrent update only drops a scoring candidate, never a notice.
+        if found is None:
+            await self.store.create(key, value)
+        else:
+            await self.store.update(key, value, found[1])

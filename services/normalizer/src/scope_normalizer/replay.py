@@ -1,0 +1,78 @@
+"""Re-normalise raw notices from the archive (the raw stream) without re-harvesting.
+
+Used after a mapper fix: each raw notice of a source, since a date, goes through the normalizer
+again. Contents already seen keep their version; a notice that now maps differently is
+published again under that version and replaces the old mapping downstream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from scope_normalizer.pipeline import Normalizer
+from scope_shared.bus import RAW_STREAM, decode_raw, publish_notice, raw_payload, raw_subject
+from scope_shared.errors import PermanentError
+from scope_shared.logging import get_logger
+
+log = get_logger(stage="replay")
+
+REPLAY_BATCH = 256
+INACTIVE_SECONDS = 120.0
+"""The server removes the ephemeral consumer two minutes after a crashed replay stops pulling."""
+
+
+@dataclass
+class ReplayCounts:
+    read: int = 0
+    published: int = 0
+    failed: int = 0
+
+
+async def replay(
+    js: JetStreamContext,
+    normalizer: Normalizer,
+    *,
+    source: str,
+    since: datetime | None = None,
+) -> ReplayCounts:
+    """Re-normalise every raw notice of `source` stored since `since` (all when None)."""
+    config = ConsumerConfig(
+        ack_policy=AckPolicy.NONE,
+        deliver_policy=DeliverPolicy.BY_START_TIME if since else DeliverPolicy.ALL,
+        opt_start_time=since,
+        inactive_threshold=INACTIVE_SECONDS,
+    )
+    sub = await js.pull_subscribe(raw_subject(source), stream=RAW_STREAM, config=config)
+    counts = ReplayCounts()
+    try:
+        while True:
+            try:
+                msgs = await sub.fetch(REPLAY_BATCH, timeout=2.0)
+            except NatsTimeoutError:
+                break
+            for msg in msgs:
+                counts.read += 1
+                await _replay_one(js, normalizer, msg.data, counts)
+    finally:
+        await sub.unsubscribe()
+    log.info("replay_finished", source=source, read=counts.read, published=counts.published)
+    return counts
+
+
+async def _replay_one(
+    js: JetStreamContext, normalizer: Normalizer, data: bytes, counts: ReplayCounts
+) -> None:
+    try:
+        raw = decode_raw(data)
+        result = await normalizer.normalize(raw, await raw_payload(js, raw))
+    except PermanentError as exc:
+        counts.failed += 1
+        log.warning("replay_failed", error_type=type(exc).__name__, error=str(exc))
+        return
+    await publish_notice(js, result.notice)
+    counts.published += 1

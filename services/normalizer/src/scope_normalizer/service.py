@@ -1,0 +1,78 @@
+"""The normalizer service: raw stream in, canonical notices out, dead letters for the rest."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nats.aio.msg import Msg
+from prometheus_client import Counter
+
+from scope_normalizer.pipeline import Normalizer
+from scope_normalizer.settings import NormalizerSettings
+from scope_shared.bus import (
+    NORMALIZER_CONSUMER,
+    NOTICE_VERSIONS_BUCKET,
+    PROCEDURES_BUCKET,
+    ConsumerRunner,
+    NatsKeyValue,
+    Stage,
+    connect,
+    decode_raw,
+    ensure_topology,
+    kv_bucket,
+    per_message,
+    publish_notice,
+    raw_payload,
+)
+from scope_shared.config import load_settings
+from scope_shared.lifecycle import run_service
+from scope_shared.logging import configure_logging, get_logger
+from scope_shared.metrics import serve_metrics
+
+NOTICES = Counter(
+    "scope_normalizer_notices_total",
+    "Raw notices normalized, by source and outcome (new_version, known_version).",
+    ["source", "outcome"],
+)
+
+log = get_logger(stage=Stage.NORMALIZE)
+
+
+async def run_normalizer(settings: NormalizerSettings, stop: asyncio.Event) -> None:
+    nc = await connect(settings, "scope-normalizer")
+    js = nc.jetstream()
+    await ensure_topology(js, settings)
+    normalizer = Normalizer(
+        NatsKeyValue(await kv_bucket(js, NOTICE_VERSIONS_BUCKET)),
+        NatsKeyValue(await kv_bucket(js, PROCEDURES_BUCKET)),
+    )
+
+    async def handle(msg: Msg) -> None:
+        raw = decode_raw(msg.data)
+        payload = await raw_payload(js, raw)
+        result = await normalizer.normalize(raw, payload)
+        # Always published: when the version is known the Msg-Id drops an identical notice,
+        # and a notice mapped differently (after a mapper fix) replaces the old mapping.
+        await publish_notice(js, result.notice)
+        outcome = "new_version" if result.new_version else "known_version"
+        NOTICES.labels(source=raw.source, outcome=outcome).inc()
+
+    runner = ConsumerRunner(
+        js,
+        NORMALIZER_CONSUMER,
+        stage=Stage.NORMALIZE,
+        batch_handler=per_message(handle, settings.normalizer_concurrency),
+        batch_size=settings.normalizer_batch_size,
+    )
+    try:
+        await runner.run(stop)
+    finally:
+        await nc.drain()
+
+
+def main() -> int:
+    settings = load_settings(NormalizerSettings, service_prefix="NORMALIZER_")
+    configure_logging("normalizer", settings.log_level, settings.log_format)
+    serve_metrics(settings.normalizer_metrics_port)
+    asyncio.run(run_service(lambda stop: run_normalizer(settings, stop)))
+    return 0

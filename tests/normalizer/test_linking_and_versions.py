@@ -1,0 +1,146 @@
+"""Procedure linking rules and the version ledger, on the in-memory key-value store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from scope_normalizer.linking import ProcedureLinker, similarity, title_words
+from scope_normalizer.versions import VersionLedger
+from scope_shared.bus import MemoryKeyValue
+from scope_shared.schema import (
+    Notice,
+    NoticeType,
+    Organization,
+    ProcedureMatch,
+    RelatedNotice,
+    RelationKind,
+)
+
+DAY = datetime(2026, 1, 21, tzinfo=UTC)
+SIRET = "21590368300013"
+
+
+def _notice(
+    source: str,
+    source_id: str,
+    *,
+    title: str = "Travaux d'aménagement de la mairie",
+    procedure: tuple[ProcedureMatch, str] | None = None,
+    related: list[str] | None = None,
+    siret: str | None = None,
+    cpv: str | None = "45000000",
+    published: datetime = DAY,
+    notice_type: NoticeType = NoticeType.CONTRACT_NOTICE,
+) -> Notice:
+    own = f"{source}:{source_id}"
+    match, key = procedure or (ProcedureMatch.OWN, own)
+    return Notice(
+        id=own,
+        procedure_id=key,
+        procedure_match=match,
+        source=source,
+        source_id=source_id,
+        notice_type=notice_type,
+        title=title,
+        buyer=Organization(name="Commune", siret=siret) if siret else None,
+        cpv_main=cpv,
+        related=[RelatedNotice(relation=RelationKind.AWARDS, notice_id=r) for r in related or []],
+        published_at=published,
+        updated_at=published,
+        raw_sha256="0" * 64,
+    )
+
+
+async def test_contract_folder_links_notices_of_two_sources() -> None:
+    linker = ProcedureLinker(MemoryKeyValue())
+    folder = (ProcedureMatch.CONTRACT_FOLDER, "contract_folder:1f2e")
+    ted = await linker.link(_notice("europe_ted", "1-2024", procedure=folder))
+    boamp = await linker.link(_notice("france_boamp", "24-1", procedure=folder))
+    assert ted.procedure_id == boamp.procedure_id == "contract_folder:1f2e"
+    assert boamp.procedure_match is ProcedureMatch.CONTRACT_FOLDER
+
+
+async def test_award_arriving_before_its_call_shares_the_procedure() -> None:
+    linker = ProcedureLinker(MemoryKeyValue())
+    award = await linker.link(
+        _notice("france_boamp", "16-2", related=["france_boamp:16-1"], notice_type=NoticeType.AWARD)
+    )
+    call = await linker.link(_notice("france_boamp", "16-1"))
+    assert award.procedure_id == call.procedure_id == "france_boamp:16-1"
+    assert award.procedure_match is ProcedureMatch.NOTICE_LINK
+
+
+async def test_strong_key_arriving_later_joins_the_linked_procedure() -> None:
+    linker = ProcedureLinker(MemoryKeyValue())
+    award = await linker.link(_notice("europe_ted", "9-2024", related=["europe_ted:1-2024"]))
+    call = await linker.link(
+        _notice(
+            "europe_ted",
+            "1-2024",
+            procedure=(ProcedureMatch.CONTRACT_FOLDER, "contract_folder:abc"),
+        )
+    )
+    assert call.procedure_id == award.procedure_id == "europe_ted:1-2024"
+    later = await linker.link(
+        _notice(
+            "france_boamp",
+            "24-7",
+            procedure=(ProcedureMatch.CONTRACT_FOLDER, "contract_folder:abc"),
+        )
+    )
+    assert later.procedure_id == "europe_ted:1-2024"
+
+
+async def test_scored_match_needs_same_buyer_close_title_and_dates() -> None:
+    linker = ProcedureLinker(MemoryKeyValue())
+    first = await linker.link(_notice("france_boamp", "26-1", siret=SIRET))
+    twin = await linker.link(
+        _notice("europe_ted", "5-2026", siret=SIRET, published=DAY + timedelta(days=3))
+    )
+    assert twin.procedure_id == first.procedure_id
+    assert twin.procedure_match is ProcedureMatch.SCORED
+    again = await linker.link(
+        _notice("europe_ted", "5-2026", siret=SIRET, published=DAY + timedelta(days=3))
+    )
+    assert again.procedure_match is ProcedureMatch.SCORED
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"source": "france_boamp", "source_id": "26-2"}, "same source"),
+        ({"title": "Fourniture de repas scolaires"}, "different title"),
+        ({"cpv": "55500000"}, "different CPV division"),
+        ({"published": DAY + timedelta(days=400)}, "a year apart"),
+        ({"siret": "21310555400017"}, "another buyer"),
+    ],
+)
+async def test_scored_match_rejects(change: dict[str, object], why: str) -> None:
+    linker = ProcedureLinker(MemoryKeyValue())
+    await linker.link(_notice("france_boamp", "26-1", siret=SIRET))
+    args: dict[str, object] = {"source": "europe_ted", "source_id": "5-2026", "siret": SIRET}
+    args |= change
+    source, source_id = str(args.pop("source")), str(args.pop("source_id"))
+    other = await linker.link(_notice(source, source_id, **args))  # type: ignore[arg-type]
+    assert other.procedure_match is ProcedureMatch.OWN, why
+    assert other.procedure_id == other.id
+
+
+def test_title_words_fold_accents_and_drop_stop_words() -> None:
+    assert title_words("Travaux d'aménagement de la Mairie - lot 2") == {
+        "travaux",
+        "amenagement",
+        "mairie",
+    }
+    assert similarity({"a", "b"}, {"b", "c"}) == pytest.approx(1 / 3)
+
+
+async def test_versions_increase_per_new_content_and_repeat_for_known_content() -> None:
+    ledger = VersionLedger(MemoryKeyValue())
+    assert await ledger.version_for("x:1", "a" * 64) == (1, True)
+    assert await ledger.version_for("x:1", "b" * 64) == (2, True)
+    assert await ledger.version_for("x:1", "a" * 64) == (1, False)
+    assert await ledger.version_for("x:1", "c" * 64) == (3, True)
+    assert await ledger.version_for("x:2", "a" * 64) == (1, True)
