@@ -1,0 +1,280 @@
+"""The harvester base class and the run loop every source shares.
+
+A source module subclasses `Harvester` and only fetches, pages and splits: it yields `Page`s of
+`DocumentItem`s, each with the cursor that resumes after it. Everything else is here:
+publishing with deduplication, moving the cursor only after JetStream acknowledged the page,
+counting, the failed-run rule, state in KV, logs and metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, Literal
+
+import msgspec
+from nats.js import JetStreamContext
+from prometheus_client import Counter
+
+from scope_harvester.http import PoliteClient, Politeness, Response
+from scope_harvester.settings import SourceConfig
+from scope_harvester.state import RunCounts, SourceState, StateStore, Validators
+from scope_shared.bus import publish_raw
+from scope_shared.documents import DocumentItem
+from scope_shared.errors import ConfigError, RetryableError
+from scope_shared.logging import get_logger
+from scope_shared.schema import make_raw_notice
+
+Lane = Literal["live", "backfill"]
+
+NOTICES = Counter(
+    "scope_harvester_notices_total",
+    "Notices handled by the harvester, by source and outcome (published, duplicate, failed).",
+    ["source", "outcome"],
+)
+RUNS = Counter(
+    "scope_harvester_runs_total", "Harvest runs, by source and status.", ["source", "status"]
+)
+
+PUBLISH_CONCURRENCY = 64
+"""PubAcks awaited at once: enough to hide the round trip, small enough to bound memory."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Publication dates to harvest; None is open-ended (the cursor, or today)."""
+
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass
+class Page:
+    """One fetched page, split.
+
+    Attributes:
+        url: What was fetched (logged, and the RawNotice's `url`).
+        items: The notices of the page.
+        cursor: Where to resume after this page; None leaves the cursor where it is.
+        content_type: Media type of the items' payloads.
+    """
+
+    url: str
+    items: list[DocumentItem]
+    cursor: str | None = None
+    content_type: str = "application/json"
+
+
+class Harvester(ABC):
+    """Base of every source.
+
+    Attributes a subclass sets:
+        kind: Registry name (`france_boamp`).
+        default_base_url: The public API's base URL.
+        interval: Seconds between live runs.
+        politeness: Default per-host limits for this source's API.
+        Options: A msgspec Struct of the source's own options (the `options` table).
+    """
+
+    kind: ClassVar[str]
+    default_base_url: ClassVar[str]
+    interval: ClassVar[float] = 900.0
+    politeness: ClassVar[Politeness] = Politeness()
+
+    class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+        pass
+
+    def __init__(self, name: str, config: SourceConfig, http: PoliteClient) -> None:
+        self.name = name
+        self.config = config
+        self.http = http
+        self.base_url = (config.base_url or self.default_base_url).rstrip("/")
+        self.options = self.parse_options(config.options)
+        self.validators: dict[str, Validators] = {}
+        self.log = get_logger(source=name)
+
+    @classmethod
+    def parse_options(cls, options: dict[str, Any]) -> Any:
+        try:
+            return msgspec.convert(options, cls.Options)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(f"options of {cls.kind}: {exc}") from exc
+
+    @classmethod
+    def politeness_for(cls, config: SourceConfig) -> Politeness:
+        base = cls.politeness
+        return Politeness(
+            concurrency=config.concurrency or base.concurrency,
+            rate=config.rate or base.rate,
+            timeout=config.timeout or base.timeout,
+            retries=base.retries,
+            backoff=base.backoff,
+            max_backoff=base.max_backoff,
+        )
+
+    @abstractmethod
+    def pages(self, cursor: str | None, window: Window) -> AsyncIterator[Page]:
+        """Fetch and split, page after page, from `cursor` (None: from the window's start)."""
+
+    async def fetch_document(
+        self, method: str, url: str, parse: Callable[[bytes], Any], **kwargs: Any
+    ) -> tuple[Response, Any]:
+        """Fetch and parse; a body that does not parse (truncated in transit) is fetched again."""
+        attempts = self.http.politeness.retries + 1
+        for attempt in range(attempts):
+            response = await self.http.request(method, url, **kwargs)
+            try:
+                return response, parse(response.body)
+            except (msgspec.DecodeError, ValueError) as exc:
+                self.http.counts.failed += 1
+                if attempt + 1 == attempts:
+                    raise RetryableError(f"unreadable body from {url}: {exc}") from exc
+                self.log.warning("page_unreadable", url=url, attempt=attempt + 1, error=str(exc))
+                await asyncio.sleep(self.http.politeness.backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def fetch_conditional(self, url: str) -> Response:
+        """GET with the validators kept from the last run; a 304 means unchanged."""
+        kept = self.validators.get(url, Validators())
+        response = await self.http.request(
+            "GET", url, etag=kept.etag, last_modified=kept.last_modified
+        )
+        if not response.not_modified:
+            self.validators[url] = Validators(
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"),
+            )
+        return response
+
+
+@dataclass
+class RunReport:
+    source: str
+    run_id: str
+    status: Literal["ok", "failed"]
+    counts: RunCounts
+    error: str | None = None
+    cursor: str | None = None
+
+
+class HarvestRun:
+    """One run of one harvester: pages in, raw notices published, cursor and state saved."""
+
+    def __init__(
+        self,
+        harvester: Harvester,
+        js: JetStreamContext,
+        states: StateStore,
+        *,
+        failure_ratio: float = 0.2,
+        on_page: Callable[[Page, RunCounts], None] | None = None,
+    ) -> None:
+        self.harvester = harvester
+        self.js = js
+        self.states = states
+        self.failure_ratio = failure_ratio
+        self.on_page = on_page
+        self.run_id = uuid.uuid4().hex
+        self.counts = RunCounts()
+        self.log = harvester.log.bind(run_id=self.run_id)
+
+    async def run(self, window: Window = Window(), lane: Lane = "live") -> RunReport:
+        name = self.harvester.name
+        state = await self.states.load(name)
+        await self._mark_started(state)
+        self.harvester.validators = await self.states.validators(name)
+        cursor = None if window.since else await self.states.cursor(name, lane)
+        self.log.info("harvest_started", lane=lane, cursor=cursor, since=str(window.since))
+        error: str | None = None
+        try:
+            async for page in self.harvester.pages(cursor, window):
+                await self._publish_page(page)
+                if page.cursor is not None:
+                    cursor = page.cursor
+                    await self.states.save_cursor(name, lane, cursor)
+        except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
+            error = f"{type(exc).__name__}: {exc}"
+        await self.states.save_validators(name, self.harvester.validators)
+        return await self._finish(state, error, cursor)
+
+    async def _publish_page(self, page: Page) -> None:
+        self.counts.pages += 1
+        self.counts.fetched += len(page.items)
+        semaphore = asyncio.Semaphore(PUBLISH_CONCURRENCY)
+
+        async def publish(item: DocumentItem) -> None:
+            raw = make_raw_notice(
+                source=self.harvester.name,
+                source_id=item.source_id,
+                format=item.format,
+                payload=item.payload,
+                url=page.url,
+                content_type=page.content_type,
+                run_id=self.run_id,
+                published_at=item.published_at,
+                attributes=item.attributes,
+            )
+            async with semaphore:
+                ack = await publish_raw(self.js, raw)
+            outcome = "duplicate" if ack.duplicate else "published"
+            if ack.duplicate:
+                self.counts.duplicates += 1
+            else:
+                self.counts.published += 1
+            NOTICES.labels(source=self.harvester.name, outcome=outcome).inc()
+
+        # Any publish failure propagates: the page's cursor is not saved, the page is fetched
+        # again next run, and the notices already stored are dropped by their Msg-Id.
+        await asyncio.gather(*(publish(item) for item in page.items))
+        dates = [i.published_at for i in page.items if i.published_at is not None]
+        if dates:
+            self._newest = max([*dates, *([self._newest] if self._newest else [])])
+        self.log.info("page_published", url=page.url, items=len(page.items), cursor=page.cursor)
+        if self.on_page is not None:
+            self.on_page(page, self.counts)
+
+    _newest: datetime | None = None
+
+    async def _mark_started(self, state: SourceState) -> None:
+        state.kind = self.harvester.kind
+        state.status = "running"
+        state.last_run_id = self.run_id
+        state.last_run_started_at = datetime.now(UTC)
+        await self.states.save(state)
+
+    async def _finish(self, state: SourceState, error: str | None, cursor: str | None) -> RunReport:
+        http = self.harvester.http.counts
+        self.counts.requests, self.counts.failed_requests = http.requests, http.failed
+        ratio = http.failed / http.requests if http.requests else 0.0
+        if error is None and ratio > self.failure_ratio:
+            error = (
+                f"{http.failed} of {http.requests} requests failed (over {self.failure_ratio:.0%})"
+            )
+        status: Literal["ok", "failed"] = "failed" if error else "ok"
+        now = datetime.now(UTC)
+        state.status = status
+        state.last_run_finished_at = now
+        state.last_run = self.counts
+        state.totals = state.totals.add(self.counts)
+        if self._newest and (
+            state.last_published_at is None or self._newest > state.last_published_at
+        ):
+            state.last_published_at = self._newest
+        if error:
+            state.last_error, state.last_error_at = error, now
+        else:
+            state.last_success_at = now
+        await self.states.save(state)
+        RUNS.labels(source=self.harvester.name, status=status).inc()
+        event = self.log.error if error else self.log.info
+        event(
+            "harvest_finished", status=status, error=error, pages=self.counts.pages,
+            fetched=self.counts.fetched, published=self.counts.published,
+            duplicates=self.counts.duplicates, requests=http.requests,
+            failed_requests=http.failed,
+        )  # fmt: skip
+        return RunReport(self.harvester.name, self.run_id, status, self.counts, error, cursor)

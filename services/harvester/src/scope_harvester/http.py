@@ -1,0 +1,210 @@
+"""A polite HTTP client: per-host concurrency and rate limit, timeouts, retries with backoff.
+
+Every harvester fetches through `PoliteClient`, so no source can be hammered and every request
+has a timeout. Transient failures (timeouts, connection errors, truncated bodies, 429, 5xx)
+are retried with exponential backoff and full jitter, honouring Retry-After. Conditional
+requests (ETag / Last-Modified) are sent when the caller gives the validators it kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from scope_shared.errors import PermanentError, RetryableError
+from scope_shared.logging import get_logger
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_RETRY_AFTER_SECONDS = 300.0
+"""A source asking for more than five minutes is treated as down for this run."""
+
+log = get_logger(component="http")
+
+
+@dataclass(frozen=True)
+class Politeness:
+    """Attributes:
+    concurrency: Requests in flight per host.
+    rate: Requests started per second per host.
+    timeout: Seconds for a whole request, body included.
+    retries: Further attempts after the first, for transient failures.
+    backoff: Base delay in seconds; attempt n waits up to backoff * 2**n (full jitter).
+    max_backoff: Cap of one delay.
+    """
+
+    concurrency: int = 4
+    rate: float = 5.0
+    timeout: float = 60.0
+    retries: int = 5
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+
+
+@dataclass
+class Response:
+    url: str
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass
+class RequestCounts:
+    requests: int = 0
+    failed: int = 0
+    retried: int = 0
+
+
+@dataclass
+class _HostLimiter:
+    semaphore: asyncio.Semaphore
+    interval: float
+    next_start: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def wait_turn(self) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            delay = self.next_start - now
+            self.next_start = max(now, self.next_start) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class PoliteClient:
+    """One aiohttp session with per-host limits; use as an async context manager."""
+
+    def __init__(self, politeness: Politeness, user_agent: str = "Scope-harvester/0.1") -> None:
+        self.politeness = politeness
+        self.user_agent = user_agent
+        self.counts = RequestCounts()
+        self._hosts: dict[str, _HostLimiter] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> PoliteClient:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.politeness.timeout),
+            headers={"User-Agent": self.user_agent},
+            raise_for_status=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _limiter(self, url: str) -> _HostLimiter:
+        host = urlsplit(url).netloc
+        if host not in self._hosts:
+            p = self.politeness
+            self._hosts[host] = _HostLimiter(asyncio.Semaphore(p.concurrency), 1.0 / p.rate)
+        return self._hosts[host]
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Response:
+        """The response of the first successful attempt (2xx or 304).
+
+        Raises:
+            RetryableError: The source kept failing transiently through every retry.
+            PermanentError: The source answered a client error (4xx other than 408/425/429).
+        """
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        attempts = self.politeness.retries + 1
+        for attempt in range(attempts):
+            try:
+                return await self._attempt(method, url, params, json, headers)
+            except RetryableError as exc:
+                self.counts.failed += 1
+                if attempt + 1 == attempts:
+                    raise
+                delay = self._delay(attempt, exc.retry_after)
+                self.counts.retried += 1
+                log.warning(
+                    "request_retried", url=url, attempt=attempt + 1, delay=round(delay, 2),
+                    error=str(exc),
+                )  # fmt: skip
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        p = self.politeness
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER_SECONDS)
+        return random.uniform(0, min(p.max_backoff, p.backoff * 2**attempt))  # noqa: S311
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str] | None,
+        json: Any,
+        headers: dict[str, str],
+    ) -> Response:
+        assert self._session is not None, "use PoliteClient as an async context manager"
+        limiter = self._limiter(url)
+        async with limiter.semaphore:
+            await limiter.wait_turn()
+            self.counts.requests += 1
+            try:
+                async with self._session.request(
+                    method, url, params=params, json=json, headers=headers
+                ) as response:
+                    body = await response.read()
+                    status, response_headers = response.status, dict(response.headers)
+                    final_url = str(response.url)
+            except (TimeoutError, aiohttp.ClientPayloadError) as exc:
+                raise RetryableError(f"{type(exc).__name__} from {url}") from exc
+            except aiohttp.ClientConnectionError as exc:
+                raise RetryableError(f"connection failed to {url}: {exc}") from exc
+        if status in RETRY_STATUSES:
+            raise RetryableError(
+                f"HTTP {status} from {url}", retry_after=retry_after(response_headers)
+            )
+        if status >= 400:
+            raise PermanentError(f"HTTP {status} from {url}: {body[:300]!r}")
+        return Response(final_url, status, body, response_headers)
+
+
+def retry_after(headers: dict[str, str]) -> float | None:
+    """Seconds from a Retry-After header, given as seconds or as an HTTP date."""
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

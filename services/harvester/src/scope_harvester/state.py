@@ -1,0 +1,84 @@
+"""Per-source state in the KV bucket: cursors, last runs, counts, HTTP validators.
+
+Keys: `<source>` (the `SourceState`), `<source>.cursor.live` and `<source>.cursor.backfill`
+(opaque strings owned by the harvester), `<source>.validators` (ETag / Last-Modified per URL).
+A cursor is written only after every notice before it was acknowledged by JetStream.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from scope_shared.bus import KeyValueStore
+
+RunStatus = Literal["never", "running", "ok", "failed"]
+
+
+class RunCounts(msgspec.Struct, kw_only=True):
+    pages: int = 0
+    fetched: int = 0
+    published: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    requests: int = 0
+    failed_requests: int = 0
+
+    def add(self, other: RunCounts) -> RunCounts:
+        return RunCounts(
+            **{f: getattr(self, f) + getattr(other, f) for f in self.__struct_fields__}
+        )
+
+
+class SourceState(msgspec.Struct, kw_only=True):
+    source: str
+    kind: str = ""
+    status: RunStatus = "never"
+    last_run_id: str | None = None
+    last_run_started_at: datetime | None = None
+    last_run_finished_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    last_published_at: datetime | None = None
+    """The newest publication date harvested: `now - this` is the source's lag."""
+    last_run: RunCounts = msgspec.field(default_factory=RunCounts)
+    totals: RunCounts = msgspec.field(default_factory=RunCounts)
+
+
+class Validators(msgspec.Struct, frozen=True):
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+_state_decoder = msgspec.json.Decoder(SourceState)
+_validators_decoder = msgspec.json.Decoder(dict[str, Validators])
+_encoder = msgspec.json.Encoder()
+
+
+class StateStore:
+    def __init__(self, store: KeyValueStore) -> None:
+        self.store = store
+
+    async def load(self, source: str) -> SourceState:
+        found = await self.store.get(source)
+        return _state_decoder.decode(found[0]) if found else SourceState(source=source)
+
+    async def save(self, state: SourceState) -> None:
+        await self.store.put(state.source, _encoder.encode(state))
+
+    async def cursor(self, source: str, lane: str) -> str | None:
+        found = await self.store.get(f"{source}.cursor.{lane}")
+        return found[0].decode() if found else None
+
+    async def save_cursor(self, source: str, lane: str, cursor: str) -> None:
+        await self.store.put(f"{source}.cursor.{lane}", cursor.encode())
+
+    async def validators(self, source: str) -> dict[str, Validators]:
+        found = await self.store.get(f"{source}.validators")
+        return _validators_decoder.decode(found[0]) if found else {}
+
+    async def save_validators(self, source: str, validators: dict[str, Validators]) -> None:
+        await self.store.put(f"{source}.validators", _encoder.encode(validators))

@@ -1,0 +1,65 @@
+"""Harvester test fixtures: a local replay server and a harvest runner on the real nats-server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from nats.js import JetStreamContext
+
+from scope_harvester.base import Harvester, HarvestRun, RunReport, Window
+from scope_harvester.http import Politeness, PoliteClient
+from scope_harvester.settings import SourceConfig
+from scope_harvester.state import StateStore
+from scope_shared.bus import NatsKeyValue, ensure_topology, harvester_state_bucket
+from scope_shared.config import CommonSettings
+
+FAST = Politeness(concurrency=2, rate=200.0, timeout=1.0, retries=4, backoff=0.01, max_backoff=0.05)
+"""Quick retries and a one-second timeout, so that injected stalls time out fast."""
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[[web.Application], Awaitable[str]]]:
+    servers: list[TestServer] = []
+
+    async def start(app: web.Application) -> str:
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return str(server.make_url("")).rstrip("/")
+
+    yield start
+    for server in servers:
+        await server.close()
+
+
+@pytest.fixture
+async def states(js: JetStreamContext) -> StateStore:
+    await ensure_topology(js, CommonSettings())
+    return StateStore(NatsKeyValue(await harvester_state_bucket(js)))
+
+
+HarvestFn = Callable[..., Awaitable[RunReport]]
+
+
+@pytest.fixture
+def harvest(js: JetStreamContext, states: StateStore) -> HarvestFn:
+    async def run(
+        cls: type[Harvester],
+        base_url: str,
+        *,
+        name: str | None = None,
+        window: Window = Window(),
+        politeness: Politeness = FAST,
+        options: dict[str, Any] | None = None,
+        failure_ratio: float = 0.5,
+    ) -> RunReport:
+        config = SourceConfig(base_url=base_url, options=options or {})
+        async with PoliteClient(politeness) as http:
+            harvester = cls(name or cls.kind, config, http)
+            return await HarvestRun(harvester, js, states, failure_ratio=failure_ratio).run(window)
+
+    return run
