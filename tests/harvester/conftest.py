@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestServer
 from nats.js import JetStreamContext
 
 from scope_harvester.base import Harvester, HarvestRun, RunReport, Window
-from scope_harvester.http import Politeness, PoliteClient
+from scope_harvester.http import PoliteClient, Politeness
 from scope_harvester.settings import SourceConfig
 from scope_harvester.state import StateStore
 from scope_shared.bus import NatsKeyValue, ensure_topology, harvester_state_bucket
@@ -52,7 +52,7 @@ def harvest(js: JetStreamContext, states: StateStore) -> HarvestFn:
         base_url: str,
         *,
         name: str | None = None,
-        window: Window = Window(),
+        window: Window | None = None,
         politeness: Politeness = FAST,
         options: dict[str, Any] | None = None,
         failure_ratio: float = 0.5,
@@ -60,6 +60,8 @@ def harvest(js: JetStreamContext, states: StateStore) -> HarvestFn:
         config = SourceConfig(base_url=base_url, options=options or {})
         async with PoliteClient(politeness) as http:
             harvester = cls(name or cls.kind, config, http)
-            return await HarvestRun(harvester, js, states, failure_ratio=failure_ratio).run(window)
+            return await HarvestRun(harvester, js, states, failure_ratio=failure_ratio).run(
+                window or Window()
+            )
 
     return run

@@ -128,7 +128,7 @@ async def test_run_killed_mid_day_resumes_and_publishes_nothing_twice(
     faults.inject("ok", "timeout")
     url = await serve(BoampReplay(RECORDS, faults).app())
     task = asyncio.create_task(harvest(FranceBoamp, url, window=DAY, options=PAGE_OF_TWO))
-    while faults.requests < 2:
+    while faults.requests < 2:  # noqa: ASYNC110 - waits on the replay's request counter
         await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
