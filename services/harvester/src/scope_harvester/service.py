@@ -1,0 +1,157 @@
+"""The harvester service: every enabled source on its own schedule, live and back-fill apart.
+
+Each source instance has a live lane (from its cursor to today, every `interval`) and, when
+`backfill_since` is set, a back-fill lane walking history with its own cursor and its own
+HTTP client at half the rate, so years of back-fill never delay today's notices. A failing
+source logs, records its error in KV and tries again at its next interval; it never stops
+another source. On SIGTERM, runs are cancelled: their cursors only ever point past acknowledged
+pages, so nothing is lost and the next start resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+from nats.js import JetStreamContext
+
+from scope_harvester.base import Harvester, HarvestRun, Lane, Page, Window
+from scope_harvester.http import PoliteClient
+from scope_harvester.settings import HarvesterSettings, SourceConfig, load_sources
+from scope_harvester.sources import load_registry
+from scope_harvester.state import RunCounts, StateStore
+from scope_shared.bus import NatsKeyValue, connect, ensure_topology, harvester_state_bucket
+from scope_shared.config import load_settings
+from scope_shared.errors import ConfigError
+from scope_shared.lifecycle import run_service
+from scope_shared.logging import configure_logging, get_logger
+from scope_shared.metrics import serve_metrics
+
+log = get_logger(stage="harvest")
+
+BACKFILL_RATE_SHARE = 0.5
+"""Back-fill gets half the live rate on the same host, so live runs keep their pace."""
+INTERVAL_JITTER = 0.1
+"""±10 % on each interval: many instances of one kind do not hit one host in lock-step."""
+
+
+class SourceInstance:
+    def __init__(self, name: str, config: SourceConfig, cls: type[Harvester]) -> None:
+        self.name = name
+        self.config = config
+        self.cls = cls
+        cls.parse_options(config.options)
+
+    @property
+    def interval(self) -> float:
+        return self.config.interval or self.cls.interval
+
+    async def run_once(
+        self,
+        js: JetStreamContext,
+        states: StateStore,
+        settings: HarvesterSettings,
+        window: Window,
+        lane: Lane,
+        *,
+        on_page: Callable[[Page, RunCounts], None] | None = None,
+    ) -> str:
+        politeness = self.cls.politeness_for(self.config)
+        if lane == "backfill":
+            politeness = replace(politeness, rate=politeness.rate * BACKFILL_RATE_SHARE)
+        async with PoliteClient(politeness) as http:
+            harvester = self.cls(self.name, self.config, http)
+            run = HarvestRun(
+                harvester, js, states,
+                failure_ratio=settings.harvester_failure_ratio, on_page=on_page,
+            )  # fmt: skip
+            report = await run.run(window, lane)
+        return report.status
+
+
+def build_instances(settings: HarvesterSettings) -> list[SourceInstance]:
+    """The enabled source instances, validated (unknown kind or bad options stop the start)."""
+    registry = load_registry()
+    instances = []
+    for name, config in load_sources(settings).items():
+        if not config.enabled or (settings.harvester_only and name not in settings.harvester_only):
+            continue
+        kind = config.kind or name
+        if kind not in registry:
+            raise ConfigError(f"source {name}: unknown harvester kind {kind!r}")
+        instances.append(SourceInstance(name, config, registry[kind]))
+    return instances
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return
+
+
+async def _live_lane(
+    instance: SourceInstance, js: JetStreamContext, states: StateStore,
+    settings: HarvesterSettings, stop: asyncio.Event,
+) -> None:  # fmt: skip
+    while not stop.is_set():
+        try:
+            await instance.run_once(js, states, settings, Window(), "live")
+        except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
+            log.error("harvest_crashed", source=instance.name, error_type=type(exc).__name__,
+                      error=str(exc))  # fmt: skip
+        jitter = random.uniform(1 - INTERVAL_JITTER, 1 + INTERVAL_JITTER)  # noqa: S311
+        await _sleep_or_stop(stop, instance.interval * jitter)
+
+
+async def _backfill_lane(
+    instance: SourceInstance, js: JetStreamContext, states: StateStore,
+    settings: HarvesterSettings, stop: asyncio.Event,
+) -> None:  # fmt: skip
+    since = instance.config.backfill_since
+    assert since is not None
+    while not stop.is_set():
+        cursor = await states.cursor(instance.name, "backfill")
+        start = date.fromisoformat(cursor) if cursor else since
+        live = await states.cursor(instance.name, "live")
+        until = date.fromisoformat(live) if live else datetime.now(UTC).date()
+        if cursor and start >= until:
+            log.info("backfill_finished", source=instance.name, until=str(until))
+            return
+        status = await instance.run_once(
+            js, states, settings, Window(since=start, until=until), "backfill"
+        )
+        if status == "failed":
+            await _sleep_or_stop(stop, instance.interval)
+
+
+async def run_harvester(settings: HarvesterSettings, stop: asyncio.Event) -> None:
+    instances = build_instances(settings)
+    nc = await connect(settings, "scope-harvester")
+    js = nc.jetstream()
+    await ensure_topology(js, settings)
+    states = StateStore(NatsKeyValue(await harvester_state_bucket(js)))
+    tasks = [asyncio.create_task(_live_lane(i, js, states, settings, stop)) for i in instances]
+    tasks += [
+        asyncio.create_task(_backfill_lane(i, js, states, settings, stop))
+        for i in instances
+        if i.config.backfill_since
+    ]
+    log.info("harvester_started", sources=[i.name for i in instances])
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await nc.drain()
+    log.info("harvester_stopped")
+
+
+def main() -> int:
+    settings = load_settings(HarvesterSettings, service_prefix="HARVESTER_")
+    configure_logging("harvester", settings.log_level, settings.log_format)
+    serve_metrics(settings.harvester_metrics_port)
+    asyncio.run(run_service(lambda stop: run_harvester(settings, stop)))
+    return 0
