@@ -33,8 +33,16 @@ def _tz(offset: str | None) -> timezone | ZoneInfo:
 def parse_datetime(text: object) -> datetime | None:
     """Any source date or date-time as UTC; a bare date is midnight French time that day.
 
-    Returns None for empty or unparseable input: a missing date is not an error.
+    Returns None for empty, unparseable or impossible input (`2026-13-45`, a year out of
+    range): a missing or broken date in a source is not an error.
     """
+    try:
+        return _parse_datetime(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _parse_datetime(text: object) -> datetime | None:
     if not isinstance(text, str):
         return None
     value = text.strip()
@@ -60,6 +68,13 @@ def parse_datetime(text: object) -> datetime | None:
 
 def combine_date_time(day_text: object, time_text: object) -> datetime | None:
     """eForms gives a deadline as a date and a time, each possibly with its own offset."""
+    try:
+        return _combine_date_time(day_text, time_text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _combine_date_time(day_text: object, time_text: object) -> datetime | None:
     if not isinstance(day_text, str) or not day_text.strip():
         return None
     day_value = day_text.strip()
@@ -77,6 +92,13 @@ def combine_date_time(day_text: object, time_text: object) -> datetime | None:
 
 def parse_date(text: object) -> date | None:
     """A calendar date (contract start or end), its own day whatever the offset."""
+    try:
+        return _parse_date(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _parse_date(text: object) -> date | None:
     if not isinstance(text, str) or not text.strip():
         return None
     value = _OFFSET.sub("", text.strip())

@@ -1,0 +1,42 @@
+"""`RawFormat.BOAMP_XML`: one DILA open-data BOAMP notice (`<ANNONCE>`, Boamp_v230/v240.xsd).
+
+Source: DILA open data (`echanges.dila.gouv.fr/OPENDATA/BOAMP/`, archives of one XML file per
+notice), split by `scope_shared.documents.boamp.split_dila_xml`.
+Format: `<ANNONCE>` without namespace: `GESTION` (reference, type, earlier notices, index) and
+`DONNEES` (the notice). Codes are empty elements (`<FAMILLE><JOUE/></FAMILLE>`).
+Caveats: the tree is converted once into the JSON shape Opendatasoft publishes for the same
+notices, then mapped by `boamp_legacy`, so the XML and the JSON never disagree. The XML has no
+notice URL; the BOAMP page URL is built from the IDWEB as Opendatasoft's `url_avis` is.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from scope_normalizer.formats.boamp_common import NoticeDraft, build_notice
+from scope_normalizer.formats.boamp_legacy import map_legacy
+from scope_normalizer.values.boamp_tree import element_to_tree, node
+from scope_shared.errors import PermanentError
+from scope_shared.schema import Notice, RawNotice
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True
+)
+
+
+def map_notice(raw: RawNotice, payload: bytes) -> Notice:
+    try:
+        root = etree.fromstring(payload, parser=_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise PermanentError(f"not well-formed XML: {exc}", field_path="$") from exc
+    if etree.QName(root).localname != "ANNONCE":
+        raise PermanentError("the root element is not ANNONCE", field_path="/")
+    tree = node(element_to_tree(root)) or {}
+    draft = NoticeDraft()
+    map_legacy(draft, tree.get("GESTION"), tree.get("DONNEES"))
+    return build_notice(
+        raw,
+        draft,
+        title_path="/ANNONCE/DONNEES/OBJET/TITRE_MARCHE",
+        date_path="/ANNONCE/GESTION/INDEXATION/DATE_PUBLICATION",
+    )

@@ -1,0 +1,190 @@
+"""Reading values out of eForms elements: texts, translations, dates, amounts.
+
+The helpers take what a compiled XPath returns (a list) or an element, and never raise on odd
+content: a value that is not what its position promises reads as None.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+from scope_normalizer.formats.eforms.codes import LANGUAGES, PREFERRED_LANGUAGE
+from scope_normalizer.formats.eforms.xpaths import Element
+from scope_normalizer.values.amounts import parse_amount
+from scope_normalizer.values.dates import combine_date_time, parse_date, parse_datetime
+from scope_normalizer.values.text import clean_text
+from scope_shared.schema import Amount
+
+_NEEDS_CLEANING = re.compile(r"[<&\n\r\t\f\v\x1c-\x1e\x85\xa0\u2028\u2029]|  ")
+
+
+class Children:
+    """One element's child elements, grouped by tag (Clark notation) in a single pass.
+
+    Reading several leaves of one block (a project, an address, a period) this way costs one
+    walk over its children, where one XPath evaluation per leaf would cost several times more.
+    """
+
+    __slots__ = ("_groups",)
+
+    def __init__(self, node: Element | None) -> None:
+        groups: dict[object, list[Element]] = {}
+        if node is not None:
+            for child in node:
+                groups.setdefault(child.tag, []).append(child)
+        self._groups = groups
+
+    def all(self, tag: str) -> list[Element]:
+        return self._groups.get(tag, [])
+
+    def first(self, tag: str) -> Element | None:
+        found = self._groups.get(tag)
+        return found[0] if found else None
+
+    def text(self, tag: str) -> str | None:
+        for child in self._groups.get(tag, ()):
+            if text := element_text(child):
+                return text
+        return None
+
+    def texts(self, tag: str) -> list[str]:
+        return [text for child in self._groups.get(tag, ()) if (text := element_text(child))]
+
+
+def child_text(node: Element | None, tag: str) -> str | None:
+    """The first non-empty text of `node`'s children named `tag`."""
+    if node is None:
+        return None
+    for child in node.iterchildren(tag):
+        if text := element_text(child):
+            return text
+    return None
+
+
+def clean(value: str | None) -> str | None:
+    """`clean_text`, skipped for the common one-line text it would only strip.
+
+    eForms texts are plain and mostly one line; `clean_text`'s markup and whitespace passes
+    cost more than the rest of a notice's mapping, so they run only when a character they
+    act on is present.
+    """
+    if value is None:
+        return None
+    if _NEEDS_CLEANING.search(value):
+        return _clean_text(value)
+    return value.strip() or None
+
+
+@lru_cache(maxsize=512)
+def _clean_text(value: str) -> str | None:
+    """Memoised: a notice repeats its long texts (the procedure's description again on its
+    only lot, the same criteria on every lot)."""
+    return clean_text(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Languages:
+    """Picks one translation of a multilingual text: French, else the notice's language.
+
+    Attributes:
+        notice: The notice's official language (BT-702), eForms upper-case code.
+    """
+
+    notice: str | None
+
+    def pick(self, elements: object) -> tuple[str | None, str | None]:
+        """The chosen text (cleaned) and its eForms language code, of elements with
+        `@languageID`."""
+        best: tuple[int, str, str | None] | None = None
+        for element in elements if isinstance(elements, list) else ():
+            text = clean(element.text) if isinstance(element, Element) else None
+            if text is None:
+                continue
+            language = (element.get("languageID") or self.notice or "").strip().upper() or None
+            rank = 0 if language == PREFERRED_LANGUAGE else 1 if language == self.notice else 2
+            if best is None or rank < best[0]:
+                best = (rank, text, language)
+        return (best[1], best[2]) if best else (None, None)
+
+    def text(self, elements: object) -> str | None:
+        return self.pick(elements)[0]
+
+
+def iso_language(code: str | None) -> str | None:
+    """`FRA` -> `fr`; None for a code Scope does not know."""
+    return LANGUAGES.get(code.upper()) if code else None
+
+
+def strings(values: object) -> list[str]:
+    """The non-empty, stripped strings of a `text()` XPath result."""
+    if not isinstance(values, list):
+        return []
+    return [text for value in values if isinstance(value, str) and (text := value.strip())]
+
+
+def string(values: object) -> str | None:
+    """The first non-empty, stripped string of a `text()` XPath result."""
+    if isinstance(values, list):
+        for value in values:
+            if isinstance(value, str) and (text := value.strip()):
+                return text
+    return None
+
+
+def elements(values: object) -> list[Element]:
+    if not isinstance(values, list):
+        return []
+    return [value for value in values if isinstance(value, Element)]
+
+
+def element(values: object) -> Element | None:
+    if isinstance(values, list):
+        for value in values:
+            if isinstance(value, Element):
+                return value
+    return None
+
+
+def element_text(node: Element | None) -> str | None:
+    if node is None or not isinstance(node.text, str):
+        return None
+    return node.text.strip() or None
+
+
+def unique(values: list[str]) -> list[str]:
+    """Values in first-seen order, without repeats."""
+    return list(dict.fromkeys(values))
+
+
+def day(text: str | None) -> date | None:
+    """A calendar date; None when the text is not one (month 13 included)."""
+    try:
+        return parse_date(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def instant(text: str | None) -> datetime | None:
+    """A date or date-time in UTC; None when the text is not one."""
+    try:
+        return parse_datetime(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def day_and_time(day_text: str | None, time_text: str | None) -> datetime | None:
+    """An eForms date and time pair (a deadline) in UTC; None when it is not one."""
+    try:
+        return combine_date_time(day_text, time_text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def amount(value: Element | None) -> Amount | None:
+    """An amount element with its `@currencyID` (BT-27, BT-720...)."""
+    if value is None:
+        return None
+    return parse_amount((value.text or "").strip(), value.get("currencyID"))

@@ -1,0 +1,57 @@
+"""Section V of award forms (F03, F06, F15, F18, F21-F25): one AWARD_CONTRACT per contract.
+
+An AWARD_CONTRACT holds either AWARDED_CONTRACT (date of conclusion, tenders received,
+contractors, values) or NO_AWARDED_CONTRACT (PROCUREMENT_UNSUCCESSFUL: no tender or all
+rejected; PROCUREMENT_DISCONTINUED: the buyer stopped). Only awarded contracts become Awards;
+the others decide the notice's status when no contract at all was awarded.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from scope_normalizer.formats.ted_xml.clock import instant
+from scope_normalizer.formats.ted_xml.parties import winners
+from scope_normalizer.formats.ted_xml.tree import amount, block_at, count, leaf, path
+from scope_shared.schema import Award, NoticeStatus
+
+AWARD_CONTRACT = path("AWARD_CONTRACT")
+_AWARDED = path("AWARDED_CONTRACT")
+_NOT_AWARDED = path("NO_AWARDED_CONTRACT")
+_DISCONTINUED = path("NO_AWARDED_CONTRACT", "PROCUREMENT_DISCONTINUED")
+_DATE = path("DATE_CONCLUSION_CONTRACT")
+_TENDERS = path("TENDERS", "NB_TENDERS_RECEIVED")
+_VALUE = path("VALUES", "VAL_TOTAL")
+
+
+def awards(form: etree._Element) -> list[Award]:
+    """Each awarded contract with its lot, date, winners, final value and tenders received."""
+    found: list[Award] = []
+    for contract in form.iterfind(AWARD_CONTRACT):
+        awarded = contract.find(_AWARDED)
+        if awarded is None:
+            continue
+        found.append(
+            Award(
+                lot_id=leaf(contract, path("LOT_NO")),
+                date=instant(leaf(awarded, _DATE)),
+                winners=winners(awarded),
+                value=amount(awarded, _VALUE),
+                offers_received=count(awarded, _TENDERS),
+                contract_id=leaf(contract, path("CONTRACT_NO")),
+                title=block_at(contract, path("TITLE")),
+            )
+        )
+    return found
+
+
+def outcome(form: etree._Element) -> NoticeStatus:
+    """`complete` when any contract was awarded; else why none was, as far as the form says."""
+    contracts = form.findall(AWARD_CONTRACT)
+    if not contracts or any(c.find(_AWARDED) is not None for c in contracts):
+        return NoticeStatus.COMPLETE
+    if all(c.find(_DISCONTINUED) is not None for c in contracts):
+        return NoticeStatus.CANCELLED
+    if all(c.find(_NOT_AWARDED) is not None for c in contracts):
+        return NoticeStatus.UNSUCCESSFUL
+    return NoticeStatus.UNKNOWN

@@ -1,0 +1,254 @@
+"""Assembling the Notice of one R2.0.9 document from the section readers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+
+from scope_normalizer.formats.base import identity, notice_id
+from scope_normalizer.formats.ted_xml import awards, kinds, lots, parties
+from scope_normalizer.formats.ted_xml.clock import compact_deadline, deadline, instant
+from scope_normalizer.formats.ted_xml.tree import (
+    CODIF_DATA,
+    CONTRACTING_BODY,
+    DATE_PUB,
+    ISO_COUNTRY,
+    LG_ORIG,
+    ML_TITLES,
+    NOTICE_DATA,
+    OBJECT_CONTRACT,
+    PROCEDURE,
+    TI_TEXT,
+    Sections,
+    amount,
+    block,
+    block_at,
+    code,
+    cpv_codes,
+    leaf,
+    local_name,
+    nuts_codes,
+    original_form,
+    path,
+)
+from scope_normalizer.values.amounts import parse_amount
+from scope_normalizer.values.text import clean_text
+from scope_shared.documents.ted import notice_page, parse_ted_export
+from scope_shared.errors import PermanentError
+from scope_shared.schema import (
+    Amount,
+    Notice,
+    NoticeStatus,
+    NoticeType,
+    ProcedureMatch,
+    RawNotice,
+    RelatedNotice,
+)
+
+_TITLE_PATH = "/TED_EXPORT/FORM_SECTION/*[@CATEGORY='ORIGINAL']/OBJECT_CONTRACT/TITLE"
+_RESERVED = frozenset(
+    {
+        "RESTRICTED_SHELTERED_WORKSHOP",
+        "RESTRICTED_SHELTERED_PROGRAM",
+        "RESERVED_ORGANISATIONS_SERVICE_MISSION",
+    }
+)
+"""III.1.5 reserved contracts (sheltered workshops, social-mission bodies): a social aim."""
+_SOCIAL = "sociaux"
+_NOTICE_VALUES = path("VALUES", "VALUE")
+_VALUE_TYPES = ("ESTIMATED_TOTAL", "PROCUREMENT_TOTAL")
+
+
+def map_notice(raw: RawNotice, payload: bytes) -> Notice:
+    """The canonical Notice of one TED_EXPORT document (see the package docstring)."""
+    sections = _sections(payload)
+    kind = kinds.notice_type(sections.codif, sections.form)
+    submission_deadline = _deadline(sections)
+    body = sections.form.find(CONTRACTING_BODY)
+    # Later keys win: a cited notice's procedure replaces the notice's own.
+    envelope: dict[str, Any] = {**identity(raw), **_links(raw, kind, sections)}
+    return Notice(
+        **envelope,
+        **_classification(kind, sections, submission_deadline),
+        **_object(sections),
+        **_texts(sections),
+        source_url=notice_page(raw.source_id),
+        language=_language(sections),
+        buyer=parties.buyer(sections.form, sections.country),
+        published_at=_published_at(sections.root),
+        submission_deadline=submission_deadline,
+        tender_url=leaf(body, path("URL_PARTICIPATION"))
+        or leaf(sections.notice_data, path("IA_URL_ETENDERING")),
+        documents_url=leaf(body, path("URL_DOCUMENT")),
+        awards=awards.awards(sections.form),
+    )
+
+
+def _classification(
+    kind: NoticeType, sections: Sections, submission_deadline: datetime | None
+) -> dict[str, Any]:
+    """Notice type and status, procedure, contract nature, framework agreement."""
+    procedure_type, procedure_label = kinds.procedure(sections.procedure, sections.codif)
+    return {
+        "notice_type": kind,
+        "source_notice_type": code(sections.codif, kinds.TD_DOCUMENT_TYPE),
+        "status": _status(kind, sections.form, submission_deadline),
+        "procedure_type": procedure_type,
+        "procedure_label": procedure_label,
+        "contract_nature": kinds.contract_nature(sections.form, sections.codif),
+        "framework_agreement": kinds.framework(sections.procedure),
+    }
+
+
+def _object(sections: Sections) -> dict[str, Any]:
+    """Section II: CPV codes, lots, place, duration, value and award criteria."""
+    part = lots.read_object(
+        sections.object_contract,
+        nuts_codes(sections.notice_data, "PERFORMANCE_NUTS"),
+        sections.country,
+    )
+    cpv_main, cpv_additional = _cpv(sections, part.cpv_additional)
+    return {
+        "cpv_main": cpv_main,
+        "cpv_additional": cpv_additional,
+        "lots": part.lots,
+        "place": part.place,
+        "duration": part.duration,
+        "estimated_value": _estimated_value(sections, part.value),
+        "award_criteria": part.award_criteria,
+    }
+
+
+def _sections(payload: bytes) -> Sections:
+    root = parse_ted_export(payload)
+    notice_data = root.find(NOTICE_DATA)
+    form = original_form(root, leaf(notice_data, LG_ORIG))
+    if form is None:
+        raise PermanentError("the document has no form", field_path="/TED_EXPORT/FORM_SECTION")
+    body_country = code(form, f"{parties.BUYER_ADDRESS}/{path('COUNTRY')}", "VALUE")
+    return Sections(
+        root=root,
+        notice_data=notice_data,
+        codif=root.find(CODIF_DATA),
+        form=form,
+        object_contract=form.find(OBJECT_CONTRACT),
+        procedure=form.find(PROCEDURE),
+        country=body_country or code(notice_data, ISO_COUNTRY, "VALUE"),
+    )
+
+
+def _texts(sections: Sections) -> dict[str, Any]:
+    """Title, description, participation conditions and social considerations."""
+    object_contract = sections.object_contract
+    title = block_at(object_contract, path("TITLE")) or _translated_title(sections)
+    if title is None:
+        raise PermanentError("the notice has no title", field_path=_TITLE_PATH)
+    description = block_at(object_contract, path("SHORT_DESCR"))
+    if description is None and object_contract is not None:
+        description = block_at(object_contract, f"{lots.OBJECT_DESCR}/{path('SHORT_DESCR')}")
+    lefti = sections.form.find(path("LEFTI"))
+    conditions = [text for child in lefti if (text := block(child))] if lefti is not None else []
+    reserved = lefti is not None and any(local_name(c) in _RESERVED for c in lefti)
+    return {
+        "title": title,
+        "description": description,
+        "conditions": "\n\n".join(conditions) or None,
+        "considerations": [_SOCIAL] if reserved else [],
+    }
+
+
+def _translated_title(sections: Sections) -> str | None:
+    """TED's short title in the original language (`Services de préparation de repas`)."""
+    language = leaf(sections.notice_data, LG_ORIG)
+    for title in sections.root.iterfind(ML_TITLES):
+        if title.get("LG") == language:
+            return block_at(title, TI_TEXT)
+    return None
+
+
+def _language(sections: Sections) -> str | None:
+    value = (leaf(sections.notice_data, LG_ORIG) or sections.form.get("LG") or "").strip()
+    return value.lower() if len(value) == 2 and value.isalpha() and value.isascii() else None
+
+
+def _published_at(root: etree._Element) -> datetime:
+    published = instant(leaf(root, DATE_PUB))
+    if published is None:
+        raise PermanentError(
+            "the notice has no publication date",
+            field_path="/TED_EXPORT/CODED_DATA_SECTION/REF_OJS/DATE_PUB",
+        )
+    return published
+
+
+def _links(raw: RawNotice, kind: NoticeType, sections: Sections) -> dict[str, Any]:
+    """Related notices, and the procedure of the first one cited (REF_NOTICE first)."""
+    numbers = kinds.related_numbers(sections.notice_data, sections.form, raw.source_id)
+    if not numbers:
+        return {}
+    relation = kinds.relation_for(kind)
+    related = [
+        RelatedNotice(relation=relation, notice_id=notice_id(raw.source, n)) for n in numbers
+    ]
+    return {
+        "procedure_id": related[0].notice_id,
+        "procedure_match": ProcedureMatch.NOTICE_LINK,
+        "related": related,
+    }
+
+
+def _status(kind: NoticeType, form: etree._Element, deadline_at: object) -> NoticeStatus:
+    if kind is NoticeType.PLANNING:
+        return NoticeStatus.PLANNED
+    if kind is NoticeType.CONTRACT_NOTICE:
+        return NoticeStatus.ACTIVE
+    if kind is NoticeType.AWARD:
+        return awards.outcome(form)
+    if kind is NoticeType.MODIFICATION:
+        return NoticeStatus.COMPLETE
+    # A corrigendum carrying a deadline corrects a call that is still open.
+    return NoticeStatus.ACTIVE if deadline_at is not None else NoticeStatus.UNKNOWN
+
+
+def _deadline(sections: Sections) -> datetime | None:
+    """IV.2.2 (date and local time) of the form, else CODIF_DATA's copy (also on F14)."""
+    procedure = sections.procedure
+    found = deadline(
+        leaf(procedure, path("DATE_RECEIPT_TENDERS")),
+        leaf(procedure, path("TIME_RECEIPT_TENDERS")),
+        sections.country,
+    )
+    return found or compact_deadline(
+        leaf(sections.codif, path("DT_DATE_FOR_SUBMISSION")), sections.country
+    )
+
+
+def _cpv(sections: Sections, lot_codes: list[str]) -> tuple[str | None, list[str]]:
+    """II.1.2 main CPV, and every other code of the notice (TED's ORIGINAL_CPV, lots)."""
+    main = cpv_codes(sections.object_contract, path("CPV_MAIN", "CPV_CODE"))
+    coded = cpv_codes(sections.notice_data, path("ORIGINAL_CPV"))
+    cpv_main = main[0] if main else (coded[0] if coded else None)
+    others: list[str] = []
+    for cpv in (*coded, *lot_codes):
+        if cpv != cpv_main and cpv not in others:
+            others.append(cpv)
+    return cpv_main, others
+
+
+def _estimated_value(sections: Sections, single_value: Amount | None) -> Amount | None:
+    """II.1.5 estimated total, else II.1.7 total value (awards), else TED's coded value."""
+    object_contract = sections.object_contract
+    found = (
+        amount(object_contract, path("VAL_ESTIMATED_TOTAL"))
+        or amount(object_contract, path("VAL_TOTAL"))
+        or single_value
+    )
+    if found is None and sections.notice_data is not None:
+        for value in sections.notice_data.iterfind(_NOTICE_VALUES):
+            if value.get("TYPE") in _VALUE_TYPES and value.text:
+                found = parse_amount(clean_text(value.text), value.get("CURRENCY") or "EUR")
+                if found:
+                    break
+    return found

@@ -1,0 +1,156 @@
+"""Reading an R2.0.9 `TED_EXPORT` tree: element names, the sections a mapper uses, text, values.
+
+Every path is a Clark-notation string built once here; lxml compiles and caches ElementPath
+expressions, so a lookup is a walk down a few children, never a search of the whole tree.
+NUTS elements live in a namespace that changes with the NUTS edition (`.../ted/2016/nuts`,
+`.../ted/2021/nuts`), so they are matched by local name among an element's children.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import NamedTuple
+
+from lxml import etree
+
+from scope_normalizer.values.amounts import parse_amount
+from scope_normalizer.values.identifiers import normalize_cpv
+from scope_normalizer.values.text import clean_text
+from scope_shared.documents.ted import TED_NAMESPACE
+from scope_shared.schema import Amount
+
+T = f"{{{TED_NAMESPACE}}}"
+
+_NUTS_CODE = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
+
+
+@cache
+def path(*names: str) -> str:
+    """`path("OBJECT_CONTRACT", "TITLE")` -> the namespaced ElementPath of that child.
+
+    Cached, so that readers may name paths where they use them at the cost of a dict lookup.
+    """
+    return "/".join(f"{T}{name}" for name in names)
+
+
+P = path("P")
+NOTICE_DATA = path("CODED_DATA_SECTION", "NOTICE_DATA")
+CODIF_DATA = path("CODED_DATA_SECTION", "CODIF_DATA")
+DATE_PUB = path("CODED_DATA_SECTION", "REF_OJS", "DATE_PUB")
+FORM_SECTION = path("FORM_SECTION")
+ML_TITLES = path("TRANSLATION_SECTION", "ML_TITLES", "ML_TI_DOC")
+TI_TEXT = path("TI_TEXT")
+OBJECT_CONTRACT = path("OBJECT_CONTRACT")
+PROCEDURE = path("PROCEDURE")
+CONTRACTING_BODY = path("CONTRACTING_BODY")
+LG_ORIG = path("LG_ORIG")
+ISO_COUNTRY = path("ISO_COUNTRY")
+
+
+class Sections(NamedTuple):
+    """The parts of one document every reader needs, found once."""
+
+    root: etree._Element
+    notice_data: etree._Element | None
+    codif: etree._Element | None
+    form: etree._Element
+    object_contract: etree._Element | None
+    procedure: etree._Element | None
+    country: str | None
+    """The buyer's country as published (`FR`, `UK`), from the form or CODED_DATA."""
+
+
+def local_name(element: etree._Element) -> str:
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def original_form(root: etree._Element, language: str | None) -> etree._Element | None:
+    """The form in the original language: `CATEGORY="ORIGINAL"`, else the one in `LG_ORIG`."""
+    section = root.find(FORM_SECTION)
+    if section is None:
+        return None
+    forms = [child for child in section if child.get("FORM")]
+    for form in forms:
+        if form.get("CATEGORY") == "ORIGINAL":
+            return form
+    for form in forms:
+        if language and form.get("LG") == language:
+            return form
+    return forms[0] if forms else None
+
+
+def leaf(element: etree._Element | None, where: str) -> str | None:
+    """The stripped text of the child at `where`, or None when absent or blank."""
+    if element is None:
+        return None
+    value = element.findtext(where)
+    return value.strip() or None if value else None
+
+
+def block(element: etree._Element | None) -> str | None:
+    """A text block (`<P>` paragraphs, or plain text) as clean text, one line per paragraph."""
+    if element is None:
+        return None
+    paragraphs = element.findall(P)
+    if paragraphs:
+        return clean_text("\n".join("".join(p.itertext()) for p in paragraphs))
+    return clean_text("".join(element.itertext()))
+
+
+def block_at(element: etree._Element | None, where: str) -> str | None:
+    return block(element.find(where)) if element is not None else None
+
+
+def code(element: etree._Element | None, where: str, attribute: str = "CODE") -> str | None:
+    """An attribute (a code) of the child at `where`, stripped."""
+    if element is None:
+        return None
+    child = element.find(where)
+    value = child.get(attribute) if child is not None else None
+    return value.strip() or None if value else None
+
+
+def nuts_codes(element: etree._Element | None, name: str = "NUTS") -> list[str]:
+    """The valid NUTS codes of the `name` children, whatever the NUTS edition's namespace."""
+    if element is None:
+        return []
+    found: list[str] = []
+    for child in element:
+        if local_name(child) == name:
+            value = (child.get("CODE") or "").strip().upper()
+            if _NUTS_CODE.match(value) and value not in found:
+                found.append(value)
+    return found
+
+
+def cpv_codes(element: etree._Element | None, where: str) -> list[str]:
+    """The CPV codes of every `<... CODE>` at `where`, cleaned, in order, without repeats."""
+    if element is None:
+        return []
+    found: list[str] = []
+    for child in element.iterfind(where):
+        cpv = normalize_cpv(child.get("CODE"))
+        if cpv and cpv not in found:
+            found.append(cpv)
+    return found
+
+
+def amount(element: etree._Element | None, where: str) -> Amount | None:
+    """A money value with its `CURRENCY` attribute (EUR when the attribute is missing)."""
+    if element is None:
+        return None
+    child = element.find(where)
+    if child is None or not child.text:
+        return None
+    return parse_amount(child.text.strip(), child.get("CURRENCY") or "EUR")
+
+
+def count(element: etree._Element | None, where: str) -> int | None:
+    """A non-negative whole number (a number of tenders, a duration)."""
+    value = leaf(element, where)
+    if value is None or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number < 10**9 else None
