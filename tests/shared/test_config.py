@@ -18,7 +18,7 @@ class HarvesterLikeSettings(CommonSettings, frozen=True, kw_only=True):
 def test_settings_defaults_without_variables() -> None:
     settings = load_settings(CommonSettings, {})
     assert settings.nats_url == ["nats://127.0.0.1:4222"]
-    assert settings.store == "embedded"
+    assert settings.store == "auto"
 
 
 def test_settings_convert_strings_lists_and_paths() -> None:
@@ -66,4 +66,4 @@ def test_unknown_variable_under_own_prefix_is_an_error() -> None:
 
 def test_another_services_variable_is_not_an_error() -> None:
     settings = load_settings(CommonSettings, {"SCOPE_INDEXER_BATCH_SIZE": "500"})
-    assert msgspec.structs.asdict(settings)["store"] == "embedded"
+    assert msgspec.structs.asdict(settings)["store"] == "auto"

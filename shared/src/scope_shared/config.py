@@ -23,7 +23,7 @@ ENV_PREFIX = "SCOPE_"
 SERVICE_PREFIXES = ("HARVESTER_", "NORMALIZER_", "INDEXER_", "API_", "DEMO_", "TEST_")
 """Variables under these belong to one service's Settings; the others do not reject them."""
 
-StoreKind = Literal["embedded", "opensearch"]
+StoreKind = Literal["auto", "embedded", "opensearch"]
 
 
 def default_data_dir() -> Path:
@@ -49,6 +49,7 @@ class CommonSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
         log_level / log_format: See `scope_shared.logging.configure_logging`.
         data_dir: Where embedded state lives (the embedded store, a local nats-server).
         cache_dir: Downloads (OpenSearch distribution, module jars).
+        store: `auto` uses OpenSearch when `opensearch_url` is set, else the embedded store.
     """
 
     nats_url: list[str] = msgspec.field(default_factory=lambda: ["nats://127.0.0.1:4222"])
@@ -63,7 +64,7 @@ class CommonSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     log_format: Literal["auto", "json", "console"] = "auto"
     data_dir: Path = msgspec.field(default_factory=default_data_dir)
     cache_dir: Path = msgspec.field(default_factory=default_cache_dir)
-    store: StoreKind = "embedded"
+    store: StoreKind = "auto"
     opensearch_url: str = ""
 
 

@@ -1,0 +1,44 @@
+"""The indexer service: canonical notices from the stream into the configured store."""
+
+from __future__ import annotations
+
+import asyncio
+
+from scope_indexer.settings import IndexerSettings
+from scope_indexer.writer import BulkWriter
+from scope_shared.bus import INDEXER_CONSUMER, ConsumerRunner, Stage, connect, ensure_topology
+from scope_shared.config import load_settings
+from scope_shared.lifecycle import run_service
+from scope_shared.logging import configure_logging
+from scope_shared.metrics import serve_metrics
+from scope_shared.store.factory import open_store
+
+
+async def run_indexer(settings: IndexerSettings, stop: asyncio.Event) -> None:
+    store = open_store(settings)
+    await store.setup()
+    nc = await connect(settings, "scope-indexer")
+    js = nc.jetstream()
+    await ensure_topology(js, settings)
+    writer = BulkWriter(store, max_backoff=settings.indexer_max_backoff)
+    runner = ConsumerRunner(
+        js,
+        INDEXER_CONSUMER,
+        stage=Stage.INDEX,
+        batch_handler=writer.write,
+        batch_size=settings.indexer_batch_size,
+        fetch_timeout=settings.indexer_fetch_timeout,
+    )
+    try:
+        await runner.run(stop)
+    finally:
+        await nc.drain()
+        await store.close()
+
+
+def main() -> int:
+    settings = load_settings(IndexerSettings, service_prefix="INDEXER_")
+    configure_logging("indexer", settings.log_level, settings.log_format)
+    serve_metrics(settings.indexer_metrics_port)
+    asyncio.run(run_service(lambda stop: run_indexer(settings, stop)))
+    return 0

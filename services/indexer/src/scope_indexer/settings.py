@@ -1,0 +1,20 @@
+"""The indexer's settings (`SCOPE_INDEXER_*` plus the common ones, `SCOPE_STORE` among them)."""
+
+from __future__ import annotations
+
+from scope_shared.config import CommonSettings
+
+
+class IndexerSettings(CommonSettings, frozen=True, kw_only=True):
+    """Attributes:
+    indexer_batch_size: Notices per bulk request. 500 keeps a bulk body around a few MB
+        with real notices, where OpenSearch bulk throughput levels off.
+    indexer_fetch_timeout: Seconds a pull waits to fill a batch: the flush-by-time bound.
+    indexer_max_backoff: Longest pause, in seconds, while the store refuses writes.
+    indexer_metrics_port: Port of /metrics (0: none).
+    """
+
+    indexer_batch_size: int = 500
+    indexer_fetch_timeout: float = 1.0
+    indexer_max_backoff: float = 60.0
+    indexer_metrics_port: int = 9103
