@@ -105,6 +105,13 @@ class Harvester(ABC):
             raise ConfigError(f"options of {cls.kind}: {exc}") from exc
 
     @classmethod
+    def check_config(cls, name: str, config: SourceConfig) -> None:
+        """Fail at start, naming the source, when it cannot run with this configuration."""
+        if not (config.base_url or cls.default_base_url):
+            raise ConfigError(f"sources.{name}: base_url is required for kind {cls.kind}")
+        cls.parse_options(config.options)
+
+    @classmethod
     def politeness_for(cls, config: SourceConfig) -> Politeness:
         base = cls.politeness
         return Politeness(

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from scope_harvester import conformance
 from scope_harvester.base import Page, Window
 from scope_harvester.service import SourceInstance, build_instances
 from scope_harvester.settings import HarvesterSettings, load_sources
@@ -30,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     harvest.set_defaults(func=lambda args: asyncio.run(_harvest(args)))
     sources = subparsers.add_parser("sources", help="each source's state: last run, lag, counts")
     sources.set_defaults(func=lambda args: asyncio.run(_sources()))
+    conformance.register(subparsers)
 
 
 def _settings() -> HarvesterSettings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from multidict import CIMultiDict
 
 from scope_shared.errors import PermanentError, RetryableError
 from scope_shared.logging import get_logger
@@ -53,7 +55,8 @@ class Response:
     url: str
     status: int
     body: bytes
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
+    """Case-insensitive, as HTTP header names are (aiohttp spells ETag `Etag`)."""
 
     @property
     def not_modified(self) -> bool:
@@ -179,7 +182,7 @@ class PoliteClient:
                     method, url, params=params, json=json, headers=headers
                 ) as response:
                     body = await response.read()
-                    status, response_headers = response.status, dict(response.headers)
+                    status, response_headers = response.status, CIMultiDict(response.headers)
                     final_url = str(response.url)
             except (TimeoutError, aiohttp.ClientPayloadError) as exc:
                 raise RetryableError(f"{type(exc).__name__} from {url}") from exc
@@ -194,7 +197,7 @@ class PoliteClient:
         return Response(final_url, status, body, response_headers)
 
 
-def retry_after(headers: dict[str, str]) -> float | None:
+def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from a Retry-After header, given as seconds or as an HTTP date."""
     value = headers.get("Retry-After")
     if not value:

@@ -43,7 +43,7 @@ class SourceInstance:
         self.name = name
         self.config = config
         self.cls = cls
-        cls.parse_options(config.options)
+        cls.check_config(name, config)
 
     @property
     def interval(self) -> float:

@@ -115,15 +115,20 @@ def _xml_format(data: bytes) -> RawFormat:
     raise PermanentError(f"unknown XML document <{name}>")
 
 
-class _Keys(msgspec.Struct):
-    """Only the top-level keys that tell the families apart."""
+def _absent() -> msgspec.Raw:
+    return msgspec.Raw()
 
-    results: msgspec.Raw | None = None
-    idweb: msgspec.Raw | None = None
-    notices: msgspec.Raw | None = None
-    releases: msgspec.Raw | None = None
-    records: msgspec.Raw | None = None
-    marches: msgspec.Raw | None = None
+
+class _Keys(msgspec.Struct):
+    """Only the top-level keys that tell the families apart (an absent key is an empty Raw:
+    msgspec.Raw cannot sit in a union with None)."""
+
+    results: msgspec.Raw = msgspec.field(default_factory=_absent)
+    idweb: msgspec.Raw = msgspec.field(default_factory=_absent)
+    notices: msgspec.Raw = msgspec.field(default_factory=_absent)
+    releases: msgspec.Raw = msgspec.field(default_factory=_absent)
+    records: msgspec.Raw = msgspec.field(default_factory=_absent)
+    marches: msgspec.Raw = msgspec.field(default_factory=_absent)
 
 
 _keys_decoder = msgspec.json.Decoder(_Keys | list[msgspec.Raw])
@@ -136,13 +141,13 @@ def _json_format(data: bytes) -> RawFormat:
         raise PermanentError(f"unreadable JSON: {exc}") from exc
     if isinstance(keys, list):
         return RawFormat.BOAMP_JSON
-    if keys.results is not None or keys.idweb is not None:
+    if keys.results or keys.idweb:
         return RawFormat.BOAMP_JSON
-    if keys.notices is not None:
+    if keys.notices:
         return RawFormat.TED_API_JSON
-    if keys.releases is not None or keys.records is not None:
+    if keys.releases or keys.records:
         return RawFormat.OCDS_RELEASE
-    if keys.marches is not None:
+    if keys.marches:
         return RawFormat.DECP_2019_JSON
     raise PermanentError("unknown JSON document (no results, notices, releases or marches)")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
 from nats.aio.msg import Msg
 from prometheus_client import Counter
 
@@ -59,7 +60,7 @@ async def run_normalizer(settings: NormalizerSettings, stop: asyncio.Event) -> N
 
     runner = ConsumerRunner(
         js,
-        NORMALIZER_CONSUMER,
+        msgspec.structs.replace(NORMALIZER_CONSUMER, ack_wait=settings.normalizer_ack_wait),
         stage=Stage.NORMALIZE,
         batch_handler=per_message(handle, settings.normalizer_concurrency),
         batch_size=settings.normalizer_batch_size,

@@ -83,12 +83,9 @@ class ConsumerRunner:
 
     async def run(self, stop: asyncio.Event) -> RunnerCounts:
         """Fetch and process batches until `stop` is set; in-flight messages are settled first."""
-        sub = await self.js.pull_subscribe(
-            self.spec.filter_subject,
-            durable=self.spec.durable,
-            stream=self.spec.stream,
-            config=self.spec.config(),
-        )
+        # Create or update: a changed setting (ack wait, max deliveries) takes effect on restart.
+        await self.js.add_consumer(self.spec.stream, config=self.spec.config())
+        sub = await self.js.pull_subscribe_bind(self.spec.durable, stream=self.spec.stream)
         self.log.info("consumer_started", stream=self.spec.stream)
         try:
             while not stop.is_set():

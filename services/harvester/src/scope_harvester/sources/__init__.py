@@ -9,12 +9,20 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 from scope_harvester.base import Harvester
+from scope_harvester.sources.europe_ted import EuropeTed
 from scope_harvester.sources.france_boamp import FranceBoamp
+from scope_harvester.sources.france_decp import FranceDecp
+from scope_harvester.sources.ocds_api import OcdsApi
+from scope_harvester.sources.rss_feed import RssFeed
 
 ENTRY_POINT_GROUP = "scope.harvesters"
 
 REGISTRY: dict[str, type[Harvester]] = {
+    "europe_ted": EuropeTed,
     "france_boamp": FranceBoamp,
+    "france_decp": FranceDecp,
+    "ocds_api": OcdsApi,
+    "rss_feed": RssFeed,
 }
 
 

@@ -93,6 +93,7 @@ from scope_shared.schema import (
     Place,
     ProcedureMatch,
     RawNotice,
+    RelatedNotice,
     RelationKind,
 )
 
@@ -125,10 +126,6 @@ def map_notice(raw: RawNotice, payload: bytes) -> Notice:
         extension.all(CONTRACT_MODIFICATION), results, languages
     )
     process = top.first(TENDERING_PROCESS)
-    previous = previous_notices(
-        [p for p in (process, *(terms.process for terms in lots)) if p is not None],
-        RelationKind.AWARDS if notice_type is NoticeType.AWARD else RelationKind.FOLLOWS,
-    )
     procedure_code = child_text(process, PROCEDURE_CODE) or ""
     return Notice(
         **_identity(raw, top, published.number),
@@ -151,7 +148,11 @@ def map_notice(raw: RawNotice, payload: bytes) -> Notice:
         published_at=_published_at(raw, published.day),
         awards=results.awards(UNDIVIDED_LOTS),
         modifications=modifications,
-        related=[*(change.related if change else []), *modified, *previous],
+        related=[
+            *(change.related if change else []),
+            *modified,
+            *_previous(process, lots, notice_type),
+        ],
         **lot_fields(lots),
     )
 
@@ -255,6 +256,15 @@ def _buyer(top: Children, parties: Parties) -> Organization | None:
     ]
     profile = next((u for p in contracting if (u := child_text(p, BUYER_PROFILE))), None)
     return parties.buyer(refs, profile)
+
+
+def _previous(
+    process: Element | None, lots: list[LotTerms], notice_type: NoticeType
+) -> list[RelatedNotice]:
+    """BT-125 of the procedure and its lots: the call a result awards, else earlier notices."""
+    processes = [p for p in (process, *(terms.process for terms in lots)) if p is not None]
+    relation = RelationKind.AWARDS if notice_type is NoticeType.AWARD else RelationKind.FOLLOWS
+    return previous_notices(processes, relation)
 
 
 def _published_at(raw: RawNotice, day: str | None) -> datetime:

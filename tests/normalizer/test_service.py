@@ -1,0 +1,131 @@
+"""The normalizer service on a real nats-server: raw stream in, notices out, dead letters kept."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import nats
+from nats.js import JetStreamContext
+
+from scope_normalizer.detect import split_file
+from scope_normalizer.service import run_normalizer
+from scope_normalizer.settings import NormalizerSettings
+from scope_shared.bus import (
+    DEAD_STREAM,
+    NOTICES_STREAM,
+    decode_notice,
+    ensure_topology,
+    headers,
+    publish_raw,
+)
+from scope_shared.schema import RawNotice, make_raw_notice
+from tests.support.bus import stream_messages
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+SAMPLES = {
+    "france_boamp": [
+        FIXTURES / "france_boamp/ods/records_v2.1_where-dateparution-ge-2026-01-01_limit5.json",
+        *sorted((FIXTURES / "france_boamp/dila-xml").glob("*.xml")),
+    ],
+    "europe_ted": sorted((FIXTURES / "europe_ted/r2.0.9").glob("*.xml")),
+    "france_decp": [FIXTURES / "france_decp/real-2019/marches-publics.info_extract.json"],
+}
+MANY = {"france_decp": [FIXTURES / "france_decp/real-2019/e-marchespublics.json"]}
+
+
+def _raw_notices(samples: dict[str, list[Path]] = SAMPLES) -> list[RawNotice]:
+    raws = []
+    for source, paths in samples.items():
+        for path in paths:
+            for item in split_file(path.read_bytes(), path.as_uri()):
+                raws.append(
+                    make_raw_notice(
+                        source=source,
+                        source_id=item.source_id,
+                        format=item.format,
+                        payload=item.payload,
+                        url=path.as_uri(),
+                        content_type="application/octet-stream",
+                        run_id="test",
+                        attributes=item.attributes,
+                    )
+                )
+    return raws
+
+
+async def _wait_for(js: JetStreamContext, stream: str, count: int, limit: float = 60) -> None:
+    async with asyncio.timeout(limit):
+        while await stream_messages(js, stream) < count:  # noqa: ASYNC110 - polls the stream
+            await asyncio.sleep(0.005)
+
+
+async def _notice_keys(js: JetStreamContext) -> list[tuple[str, int]]:
+    info = await js.stream_info(NOTICES_STREAM)
+    keys = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        notice = decode_notice((await js.get_msg(NOTICES_STREAM, seq)).data)
+        keys.append((notice.id, notice.version))
+    return keys
+
+
+async def test_raw_notices_become_canonical_and_bad_ones_dead_letters(
+    js: JetStreamContext, nats_url: str
+) -> None:
+    settings = NormalizerSettings(nats_url=[nats_url], normalizer_metrics_port=0)
+    await ensure_topology(js, settings)
+    raws = _raw_notices()
+    for raw in raws:
+        await publish_raw(js, raw)
+    await js.publish("scope.raw.france_boamp", b"not a raw notice")
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_normalizer(settings, stop))
+    await _wait_for(js, NOTICES_STREAM, len(raws))
+    await _wait_for(js, DEAD_STREAM, 1)
+    stop.set()
+    await asyncio.wait_for(task, 15)
+    keys = await _notice_keys(js)
+    assert sorted(keys) == sorted({(f"{r.source}:{r.source_id}", 1) for r in raws})
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.data == b"not a raw notice"
+    assert dead.headers is not None and dead.headers[headers.DEAD_STAGE] == "normalize"
+    notices = [
+        decode_notice((await js.get_msg(NOTICES_STREAM, seq)).data)
+        for seq in range(1, len(keys) + 1)
+    ]
+    award = next(n for n in notices if n.id == "france_boamp:16-138580")
+    assert award.procedure_id == "france_boamp:16-119846"
+
+
+async def test_normalizer_killed_mid_stream_loses_nothing_and_duplicates_nothing(
+    js: JetStreamContext, nats_url: str
+) -> None:
+    settings = NormalizerSettings(
+        nats_url=[nats_url], normalizer_metrics_port=0, normalizer_ack_wait=1.0,
+        normalizer_batch_size=8, normalizer_concurrency=2,
+    )  # fmt: skip
+    await ensure_topology(js, settings)
+    raws = _raw_notices(MANY)
+    for raw in raws:
+        await publish_raw(js, raw)
+    stored = await stream_messages(js, "SCOPE_RAW")
+    first = asyncio.create_task(run_normalizer(settings, asyncio.Event()))
+    await _wait_for(js, NOTICES_STREAM, 10)
+    first.cancel()  # a crash: no drain, in-flight messages unacknowledged
+    await asyncio.gather(first, return_exceptions=True)
+    assert await stream_messages(js, NOTICES_STREAM) < stored
+
+    stop = asyncio.Event()
+    second = asyncio.create_task(run_normalizer(settings, stop))
+    await _wait_for(js, NOTICES_STREAM, stored)
+    await asyncio.sleep(2.5)  # past the ack wait: any redelivery would have produced a copy
+    stop.set()
+    await asyncio.wait_for(second, 15)
+    keys = await _notice_keys(js)
+    # The real file repeats a few contracts: each distinct content is one raw notice.
+    assert stored == len({r.msg_id for r in raws})
+    assert len(keys) == len(set(keys)) == stored
+    nc = await nats.connect(nats_url)
+    info = await nc.jetstream().consumer_info("SCOPE_RAW", "normalizer")
+    assert info.num_pending == 0 and info.num_ack_pending == 0
+    await nc.close()
