@@ -17,6 +17,7 @@ from typing import Any
 
 import nats
 import pytest
+import structlog
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
@@ -44,6 +45,15 @@ def pytest_configure(config: pytest.Config) -> None:
     markexpr = config.getoption("markexpr", default="") or ""
     if "live" not in markexpr:
         socket.getaddrinfo = _loopback_only
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    """A test that configures logging (cached loggers, bound context) must not change what
+    the next test's `structlog.testing.capture_logs` sees."""
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
 
 
 @pytest.fixture(scope="session")

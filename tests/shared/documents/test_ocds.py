@@ -186,7 +186,8 @@ def test_embedded_release_in_a_record_takes_the_record_ocid_when_it_has_none() -
     data = b'{"records": [{"ocid": "ocds-x-3", "releases": [{"id": "r1", "date": "2024-01-02"}]}]}'
     items = list(split_package(data))
     assert [item.source_id for item in items] == ["ocds-x-3/r1"]
-    assert items[0].published_at is None  # a naive date is no cursor hint
+    # A bare date is read as every source's is (scope_shared.dates): midnight in Paris.
+    assert items[0].published_at == datetime(2024, 1, 1, 23, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("value", ["2026-13-45T00:00:00Z", "9999-12-31T23:59:59-05:00", 20240101])

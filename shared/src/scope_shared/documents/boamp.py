@@ -14,18 +14,16 @@ identified: they are skipped and reported through `on_skipped`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from lxml import etree
 
+from scope_shared.dates import parse_datetime
 from scope_shared.documents.base import DocumentItem
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
 
-_PARIS = ZoneInfo("Europe/Paris")
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True
 )
@@ -56,7 +54,7 @@ def split_records(data: bytes, *, on_skipped: OnSkipped | None = None) -> Iterat
             source_id=idweb.strip(),
             format=RawFormat.BOAMP_JSON,
             payload=_ENCODER.encode(record),
-            published_at=_day_start(record.get("dateparution")),
+            published_at=parse_datetime(record.get("dateparution")),
         )
 
 
@@ -87,16 +85,6 @@ def _json_lines(data: bytes) -> list[Any]:
         raise PermanentError(f"neither JSON nor JSON lines: {exc}", field_path="$") from exc
 
 
-def _day_start(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        day = date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
-    return datetime.combine(day, time(), _PARIS).astimezone(UTC)
-
-
 def split_dila_xml(data: bytes) -> Iterator[DocumentItem]:
     """The one notice of a DILA `<ANNONCE>` file, its bytes untouched."""
     try:
@@ -114,5 +102,5 @@ def split_dila_xml(data: bytes) -> Iterator[DocumentItem]:
         source_id=idweb.strip(),
         format=RawFormat.BOAMP_XML,
         payload=data,
-        published_at=_day_start(root.findtext("GESTION/INDEXATION/DATE_PUBLICATION")),
+        published_at=parse_datetime(root.findtext("GESTION/INDEXATION/DATE_PUBLICATION")),
     )

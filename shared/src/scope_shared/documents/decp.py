@@ -27,21 +27,19 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, BinaryIO
-from zoneinfo import ZoneInfo
 
 import ijson
 import msgspec
 from lxml import etree
 
+from scope_shared.dates import parse_datetime
 from scope_shared.documents.base import DocumentItem
 from scope_shared.schema import RawFormat
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 """Numbers come from ijson as `Decimal`; writing them as numbers keeps the published shape."""
 
-_PARIS = ZoneInfo("Europe/Paris")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$")
 _MAX_SOURCE_ID = 512
 """RawNotice.source_id's limit; a longer id is replaced by a digest rather than cut."""
@@ -97,7 +95,7 @@ def iter_decp_json(stream: BinaryIO) -> Iterator[DocumentItem]:
                 source_id=_source_id(record, payload),
                 format=generation,
                 payload=payload,
-                published_at=_published_at(record.get("datePublicationDonnees")),
+                published_at=parse_datetime(record.get("datePublicationDonnees")),
             )
 
 
@@ -118,7 +116,7 @@ def iter_decp_xml(stream: BinaryIO) -> Iterator[DocumentItem]:
             source_id=_source_id(fields, payload),
             format=RawFormat.DECP_2024_XML if is_2024 else RawFormat.DECP_2019_XML,
             payload=payload,
-            published_at=_published_at(fields.get("datePublicationDonnees")),
+            published_at=parse_datetime(fields.get("datePublicationDonnees")),
         )
         # Contracts already read are dropped so that memory stays flat over the whole file.
         element.clear(keep_tail=False)
@@ -236,27 +234,3 @@ def _source_id(fields: dict[str, Any], payload: bytes) -> str:
     if not source_id or len(source_id) > _MAX_SOURCE_ID:
         source_id = "sha256-" + hashlib.sha256(payload).hexdigest()
     return source_id
-
-
-def _published_at(value: object) -> datetime | None:
-    """`2019-02-04`, `2019-02-04+01:00` or a date-time, to UTC; a bare date is midnight in
-    Paris (the normalizer's rule, repeated here because scope_shared cannot import it)."""
-    text = _text(value)
-    match = _DATE.match(text)
-    try:
-        if match:
-            day = date.fromisoformat(match.group(1))
-            return datetime.combine(day, time(), _zone(match.group(2))).astimezone(UTC)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=_PARIS)).astimezone(UTC)
-
-
-def _zone(offset: str | None) -> timezone | ZoneInfo:
-    if offset is None:
-        return _PARIS
-    if offset == "Z":
-        return UTC
-    sign = 1 if offset[0] == "+" else -1
-    return timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from scope_shared.dates import parse_datetime
 from scope_shared.documents.base import DocumentItem
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
@@ -72,7 +71,6 @@ _ISSUE_DATE = _tag("cbc:IssueDate")
 _OJS_PADDED = re.compile(r"^0*(\d{1,8})-(\d{4})$")
 _OJS_CITATION = re.compile(r"^(\d{4})\s*/\s*S\s*\d{1,3}\s*-\s*0*(\d{1,8})$")
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$")
-_PARIS = ZoneInfo("Europe/Paris")
 
 
 class Publication(NamedTuple):
@@ -148,26 +146,8 @@ def split_eforms(data: bytes) -> Iterator[DocumentItem]:
         source_id=notice_source_id(root, published.number),
         format=RawFormat.EFORMS_XML,
         payload=data,
-        published_at=_day_start(published.day),
+        published_at=parse_datetime(published.day),
     )
-
-
-def _day_start(text: str | None) -> datetime | None:
-    """Midnight of an eForms date in its own offset (French time without one), in UTC."""
-    match = _DAY.match(text or "")
-    if match is None:
-        return None
-    offset = match.group(2)
-    try:
-        zone: timezone | ZoneInfo = _PARIS
-        if offset == "Z":
-            zone = UTC
-        elif offset:
-            sign = 1 if offset[0] == "+" else -1
-            zone = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
-        return datetime.combine(date.fromisoformat(match.group(1)), time(), zone).astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
 
 
 def _text(node: etree._Element | None, child_tag: str) -> str | None:

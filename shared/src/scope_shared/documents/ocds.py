@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
 
+from scope_shared.dates import parse_datetime
 from scope_shared.documents.base import DocumentItem
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
@@ -220,7 +220,7 @@ def _release_item(
         # Compact re-encoding of the slice (no object tree built): the same release
         # republished with other indentation keeps the same digest, so it is stored once.
         payload=msgspec.json.format(bytes(raw), indent=-1),
-        published_at=_utc(head.date),
+        published_at=parse_datetime(head.date),
         attributes=dict(attributes),
     )
 
@@ -238,14 +238,3 @@ def _text(value: object) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
-
-
-def _utc(value: object) -> datetime | None:
-    """The release date as a UTC cursor hint; None when absent, naive or malformed."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
-    except (ValueError, OverflowError):
-        return None

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from lxml import etree
 
+from scope_shared.dates import BRUSSELS, parse_datetime
 from scope_shared.documents.base import DocumentItem
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
@@ -38,7 +38,7 @@ TED_NAMESPACE = "http://publications.europa.eu/resource/schema/ted/R2.0.9/public
 NOTICE_PAGE = "https://ted.europa.eu/en/notice/-/detail/{}"
 """A notice's page on TED, as the API's own `links.html.ENG` writes it."""
 
-OJ_ZONE = ZoneInfo("Europe/Brussels")
+OJ_ZONE = BRUSSELS
 """The OJ S is dated in Luxembourg/Brussels time: a bare publication date starts there."""
 
 _T = f"{{{TED_NAMESPACE}}}"
@@ -155,40 +155,12 @@ def parse_ted_export(data: bytes) -> etree._Element:
 
 def oj_day_start(text: object) -> datetime | None:
     """`20190226` (an OJ S date) -> midnight that day in Brussels, in UTC; None if not a date."""
-    match = _COMPACT_DAY.match(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        return None
-    try:
-        day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return None
-    return datetime.combine(day, time(), OJ_ZONE).astimezone(UTC)
+    return parse_datetime(text, BRUSSELS)
 
 
 def api_datetime(text: object) -> datetime | None:
     """An API date (`2022-02-06T23:00:00Z`, `2022-02-07+01:00`) in UTC; None if not a date."""
-    if not isinstance(text, str) or not text.strip():
-        return None
-    value = text.strip()
-    try:
-        if match := _DAY_WITH_OFFSET.match(value):
-            zone = _zone(match.group(2))
-            return datetime.combine(date.fromisoformat(match.group(1)), time(), zone).astimezone(
-                UTC
-            )
-        parsed = datetime.fromisoformat(value)
-    except (ValueError, OverflowError):
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=OJ_ZONE)).astimezone(UTC)
-
-
-def _zone(offset: str | None) -> timezone | ZoneInfo:
-    if offset is None:
-        return OJ_ZONE
-    if offset == "Z":
-        return UTC
-    sign = 1 if offset[0] == "+" else -1
-    return timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+    return parse_datetime(text, BRUSSELS)
 
 
 def _decode(data: bytes) -> _SearchResponse:

@@ -18,9 +18,9 @@ from __future__ import annotations
 import msgspec
 
 from scope_normalizer.formats.base import identity, require
-from scope_normalizer.values.ocds_rss_dates import safe_datetime
 from scope_normalizer.values.places import enrich_organization
 from scope_normalizer.values.text import clean_text
+from scope_shared.dates import parse_datetime
 from scope_shared.documents.rss import FeedEntry
 from scope_shared.schema import Notice, NoticeStatus, NoticeType, Organization, RawNotice
 
@@ -30,7 +30,7 @@ _DECODER = msgspec.json.Decoder(FeedEntry)
 def map_notice(raw: RawNotice, payload: bytes) -> Notice:
     entry = _DECODER.decode(payload)
     title = require(clean_text(entry.title), "$.title", "title")
-    published = safe_datetime(entry.published) or safe_datetime(entry.updated)
+    published = parse_datetime(entry.published) or parse_datetime(entry.updated)
     link = entry.link.strip() if entry.link and entry.link.strip() else None
     return Notice(
         **identity(raw),

@@ -27,9 +27,9 @@ from typing import Any
 import msgspec
 
 from scope_normalizer.formats.base import identity, notice_id
-from scope_normalizer.values.dates import parse_datetime
 from scope_normalizer.values.places import enrich_organization
 from scope_normalizer.values.text import clean_text
+from scope_shared.dates import parse_datetime
 from scope_shared.documents.ted import notice_page, publication_number
 from scope_shared.errors import PermanentError
 from scope_shared.schema import (

@@ -24,9 +24,9 @@ from typing import Any
 import msgspec
 from lxml import etree
 
-from scope_normalizer.values.dates import parse_date, parse_datetime
 from scope_normalizer.values.places import build_place, normalize_department
 from scope_normalizer.values.text import clean_text
+from scope_shared.dates import parse_date, parse_datetime
 from scope_shared.reference import department_for_postal_code, regions
 from scope_shared.schema import Place
 

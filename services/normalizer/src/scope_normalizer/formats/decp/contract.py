@@ -22,9 +22,9 @@ from scope_normalizer.formats.decp.parties import buyer, buyer_id, winners
 from scope_normalizer.formats.decp.place import place
 from scope_normalizer.formats.decp.record import Contract, Kind, entries, integer, text
 from scope_normalizer.values.amounts import parse_amount
-from scope_normalizer.values.dates import parse_date, parse_datetime
 from scope_normalizer.values.identifiers import normalize_cpv
 from scope_normalizer.values.text import clean_text
+from scope_shared.dates import parse_date, parse_datetime
 from scope_shared.schema import (
     Amount,
     Award,

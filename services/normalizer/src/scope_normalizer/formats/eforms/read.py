@@ -14,8 +14,8 @@ from functools import lru_cache
 from scope_normalizer.formats.eforms.codes import LANGUAGES, PREFERRED_LANGUAGE
 from scope_normalizer.formats.eforms.xpaths import Element
 from scope_normalizer.values.amounts import parse_amount
-from scope_normalizer.values.dates import combine_date_time, parse_date, parse_datetime
 from scope_normalizer.values.text import clean_text
+from scope_shared.dates import combine_date_time, parse_date, parse_datetime
 from scope_shared.schema import Amount
 
 _NEEDS_CLEANING = re.compile(r"[<&\n\r\t\f\v\x1c-\x1e\x85\xa0\u2028\u2029]|  ")

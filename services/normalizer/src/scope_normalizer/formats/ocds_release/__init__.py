@@ -34,8 +34,8 @@ from scope_normalizer.formats.ocds_release.fields import (
     objs,
     text,
 )
-from scope_normalizer.values.ocds_rss_dates import safe_datetime
 from scope_normalizer.values.text import first_text
+from scope_shared.dates import parse_datetime
 from scope_shared.errors import PermanentError
 from scope_shared.schema import (
     Amount,
@@ -160,12 +160,12 @@ def _texts(release: Release, tender: dict[str, Any]) -> tuple[str, str | None]:
 
 
 def _published_at(release: Release, raw: RawNotice) -> datetime:
-    published = safe_datetime(release.get("date"))
+    published = parse_datetime(release.get("date"))
     if published is None:
         package = raw.attributes.get("package")
         if package:
             try:
-                published = safe_datetime(obj(_DECODER.decode(package)).get("publishedDate"))
+                published = parse_datetime(obj(_DECODER.decode(package)).get("publishedDate"))
             except (msgspec.DecodeError, msgspec.ValidationError):
                 published = None
     if published is None:
@@ -188,7 +188,7 @@ def _framework(tender: dict[str, Any]) -> bool | None:
 
 
 def _deadline(tender: dict[str, Any], lots: list[Lot]) -> datetime | None:
-    deadline = safe_datetime(obj(tender.get("tenderPeriod")).get("endDate"))
+    deadline = parse_datetime(obj(tender.get("tenderPeriod")).get("endDate"))
     if deadline is None:
         per_lot = [lot.submission_deadline for lot in lots if lot.submission_deadline]
         deadline = min(per_lot) if per_lot else None

@@ -12,8 +12,8 @@ from typing import Any
 from scope_normalizer.formats.base import notice_id, procedure_key
 from scope_normalizer.formats.ocds_release.fields import amount, ident, idents, obj, objs, text
 from scope_normalizer.formats.ocds_release.parties import PartyIndex, winner
-from scope_normalizer.values.ocds_rss_dates import safe_datetime
 from scope_normalizer.values.text import first_text
+from scope_shared.dates import parse_datetime
 from scope_shared.schema import (
     Award,
     Modification,
@@ -60,7 +60,7 @@ def _award(
     return Award(
         # An award over several lots has no single lot id to give.
         lot_id=lot_ids[0] if len(lot_ids) == 1 else None,
-        date=safe_datetime(source.get("date")) or safe_datetime(contract.get("dateSigned")),
+        date=parse_datetime(source.get("date")) or parse_datetime(contract.get("dateSigned")),
         winners=_winners(source.get("suppliers"), parties),
         value=amount(source.get("value")) or amount(contract.get("value")),
         offers_received=offers,
@@ -73,7 +73,7 @@ def _contract_award(contract: dict[str, Any], parties: PartyIndex) -> Award:
     lot_ids = idents(contract.get("relatedLots"))
     return Award(
         lot_id=lot_ids[0] if len(lot_ids) == 1 else None,
-        date=safe_datetime(contract.get("dateSigned")),
+        date=parse_datetime(contract.get("dateSigned")),
         winners=_winners(contract.get("suppliers"), parties),
         value=amount(contract.get("value")),
         contract_id=ident(contract.get("id")),
@@ -92,7 +92,7 @@ def modifications(release: dict[str, Any]) -> list[Modification]:
     for contract in objs(release.get("contracts")):
         legacy = obj(contract.get("amendment"))
         for amendment in [*objs(contract.get("amendments")), *([legacy] if legacy else [])]:
-            date = safe_datetime(amendment.get("date"))
+            date = parse_datetime(amendment.get("date"))
             description = first_text(amendment.get("description"), amendment.get("rationale"))
             if date is not None or description is not None:
                 found.append(Modification(date=date, description=description))

@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from scope_normalizer.values.amounts import parse_amount
-from scope_normalizer.values.ocds_rss_dates import safe_date
 from scope_normalizer.values.text import clean_text
+from scope_shared.dates import parse_date
 from scope_shared.schema import Amount, Duration, DurationUnit
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
@@ -71,8 +71,8 @@ def duration(period: object) -> Duration | None:
         days = int(days)
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         days = None
-    start = safe_date(source.get("startDate"))
-    end = safe_date(source.get("endDate"))
+    start = parse_date(source.get("startDate"))
+    end = parse_date(source.get("endDate"))
     if days is None and start is None and end is None:
         return None
     return Duration(

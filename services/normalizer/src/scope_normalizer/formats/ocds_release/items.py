@@ -15,8 +15,8 @@ from typing import Any
 from scope_normalizer.formats.ocds_release.fields import amount, duration, ident, obj, objs, text
 from scope_normalizer.formats.ocds_release.parties import country
 from scope_normalizer.values.identifiers import normalize_cpv
-from scope_normalizer.values.ocds_rss_dates import safe_datetime
 from scope_normalizer.values.places import build_place
+from scope_shared.dates import parse_datetime
 from scope_shared.reference import department_for_postal_code
 from scope_shared.schema import Lot, Place
 
@@ -90,7 +90,7 @@ def lots(tender: dict[str, Any], items: list[Item], french: bool) -> list[Lot]:
                 place=place(lot_items, french),
                 duration=duration(source.get("contractPeriod")),
                 # Not in the core lots extension; the eForms OCDS profile adds it per lot.
-                submission_deadline=safe_datetime(obj(source.get("tenderPeriod")).get("endDate")),
+                submission_deadline=parse_datetime(obj(source.get("tenderPeriod")).get("endDate")),
             )
         )
     return found

@@ -4,7 +4,7 @@ The standard forms ask for the time limit of section IV.2.2 as "Date / Local tim
 coded copy (`CODIF_DATA/DT_DATE_FOR_SUBMISSION`, `YYYYMMDD HH:MM`) repeats the same figures
 (the Portuguese sample's corrigendum shows 17:00 in both). So a deadline is read in the time
 zone of the buyer's country; a country missing from the table falls back to French time, the
-rule of `values.dates` for a time without an offset. Countries spanning several zones (PT with
+rule of `scope_shared.dates` for a time without an offset. Countries spanning several zones (PT with
 the Azores, ES with the Canaries) use their mainland zone, where nearly all buyers are.
 """
 
@@ -14,8 +14,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from scope_normalizer.values.dates import PARIS, parse_date, parse_datetime
 from scope_normalizer.values.places import country_alpha2
+from scope_shared.dates import PARIS, parse_date, parse_datetime
 
 COUNTRY_ZONES = {
     "AT": "Europe/Vienna", "BE": "Europe/Brussels", "BG": "Europe/Sofia", "CH": "Europe/Zurich",
@@ -72,7 +72,7 @@ def compact_deadline(text: str | None, country: str | None) -> datetime | None:
 
 
 def instant(text: str | None) -> datetime | None:
-    """A date (`2018-08-23`, `20190226`) as `values.dates` reads it; None when invalid."""
+    """A date (`2018-08-23`, `20190226`) as `scope_shared.dates` reads it; None when invalid."""
     try:
         return parse_datetime(text)
     except (ValueError, OverflowError):

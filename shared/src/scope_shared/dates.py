@@ -1,5 +1,8 @@
 """Dates and times as sources write them, to timezone-aware UTC.
 
+Shared by the document splitters (publication dates for cursors) and the normalizer's mappers,
+so both read a date the same way.
+
 Seen in real data: `2026-02-16T12:00:00.000+01:00`, `2026-02-27T12:00:00` (no offset: French
 local time), `2015-04-20T11:00:00+00:00`, `2018-10-12+02:00` (a date with an offset, DECP and
 eForms), `2023-08-10Z`, `20190301` and `20190301 12:00` (TED R2.0.9), eForms date and time in
@@ -14,15 +17,17 @@ from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 """Scope's sources are French or EU; a time without an offset is French local time."""
+BRUSSELS = ZoneInfo("Europe/Brussels")
+"""The Official Journal's (OJ S, TED) local time."""
 
 _DATE_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s+(\d{2}):(\d{2}))?$")
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:\d{2})$")
 
 
-def _tz(offset: str | None) -> timezone | ZoneInfo:
+def _tz(offset: str | None, default: ZoneInfo = PARIS) -> timezone | ZoneInfo:
     if offset is None:
-        return PARIS
+        return default
     if offset == "Z":
         return UTC
     sign = 1 if offset[0] == "+" else -1
@@ -30,19 +35,20 @@ def _tz(offset: str | None) -> timezone | ZoneInfo:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-def parse_datetime(text: object) -> datetime | None:
-    """Any source date or date-time as UTC; a bare date is midnight French time that day.
+def parse_datetime(text: object, default_zone: ZoneInfo = PARIS) -> datetime | None:
+    """Any source date or date-time as UTC; a bare date is midnight that day.
 
-    Returns None for empty, unparseable or impossible input (`2026-13-45`, a year out of
-    range): a missing or broken date in a source is not an error.
+    A value without an offset is read in `default_zone` (French time unless the source says
+    otherwise, e.g. TED's Brussels time). Returns None for empty, unparseable or impossible
+    input (`2026-13-45`, a year out of range): a missing or broken date is not an error.
     """
     try:
-        return _parse_datetime(text)
+        return _parse_datetime(text, default_zone)
     except (ValueError, OverflowError):
         return None
 
 
-def _parse_datetime(text: object) -> datetime | None:
+def _parse_datetime(text: object, default_zone: ZoneInfo) -> datetime | None:
     if not isinstance(text, str):
         return None
     value = text.strip()
@@ -50,19 +56,20 @@ def _parse_datetime(text: object) -> datetime | None:
         return None
     if match := _DATE_WITH_OFFSET.match(value):
         day = date.fromisoformat(match.group(1))
-        return datetime.combine(day, time(), _tz(match.group(2))).astimezone(UTC)
+        return datetime.combine(day, time(), _tz(match.group(2), default_zone)).astimezone(UTC)
     if match := _COMPACT.match(value):
         year, month, day_, hour, minute = match.groups()
         local = datetime(
-            int(year), int(month), int(day_), int(hour or 0), int(minute or 0), tzinfo=PARIS
-        )
+            int(year), int(month), int(day_), int(hour or 0), int(minute or 0),
+            tzinfo=default_zone,
+        )  # fmt: skip
         return local.astimezone(UTC)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=PARIS)
+        parsed = parsed.replace(tzinfo=default_zone)
     return parsed.astimezone(UTC)
 
 
