@@ -15,10 +15,16 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
+_NEEDS_CLEANING = re.compile(r"[<&\n\r\t\f\v\u00a0]| {2}")
+"""Most source strings are one clean line: one search spares them the full treatment."""
+
+
 def clean_text(value: object) -> str | None:
     """Plain text from a source string that may hold HTML; None when empty."""
     if not isinstance(value, str):
         return None
+    if _NEEDS_CLEANING.search(value) is None:
+        return value.strip() or None
     text = _BREAK.sub("\n", value)
     text = _TAG.sub(" ", text)
     text = html.unescape(text)

@@ -1,0 +1,124 @@
+"""Normalizer throughput per format, next to a bare decode or parse of the same payloads.
+
+    .venv/bin/python bench/normalizer_bench.py [--seconds 3]
+
+For each raw format with real samples, the payloads are split exactly as the harvesters split
+them, then timed three ways in this one run, on one core:
+- bare: `msgspec.json.decode` (JSON formats) or `lxml.etree.fromstring` (XML formats);
+- mapper: the format's mapper alone (what the targets speak of);
+- pipeline: mapper + procedure linking + version ledger (in-memory key-value store).
+Targets (issue 4): JSON mappers within 4x of the bare decode, XML within 3x of the bare parse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+from lxml import etree
+
+from scope_normalizer.detect import split_file
+from scope_normalizer.formats import FORMATS
+from scope_normalizer.pipeline import Normalizer
+from scope_shared.errors import PermanentError
+from scope_shared.schema import RawFormat, RawNotice, make_raw_notice
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+XML_FORMATS = {
+    RawFormat.BOAMP_XML,
+    RawFormat.EFORMS_XML,
+    RawFormat.TED_XML,
+    RawFormat.DECP_2019_XML,
+    RawFormat.DECP_2024_XML,
+}
+TARGET = {True: 3.0, False: 4.0}
+
+
+def _samples() -> dict[RawFormat, list[RawNotice]]:
+    found: dict[RawFormat, list[RawNotice]] = defaultdict(list)
+    for path in sorted(FIXTURES.rglob("*")):
+        if (
+            path.suffix not in {".json", ".xml"}
+            or "schema" in path.name
+            or path.parent.name == "editor_package"
+        ):
+            continue
+        try:
+            items = list(split_file(path.read_bytes(), path.as_uri()))
+        except (PermanentError, ValueError):
+            continue
+        for item in items:
+            raw = make_raw_notice(
+                source="bench", source_id=item.source_id, format=item.format,
+                payload=item.payload, url="file:", content_type="", run_id="bench",
+                attributes=item.attributes,
+            )  # fmt: skip
+            try:
+                FORMATS[raw.format](raw, item.payload)
+            except (PermanentError, msgspec.ValidationError):
+                continue
+            found[raw.format].append(raw)
+    return found
+
+
+def _rate(work: Callable[[], None], count: int, seconds: float) -> float:
+    """Items per second of `work` (which handles `count` items), repeated for `seconds`."""
+    rounds, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        work()
+        rounds += 1
+    return rounds * count / (time.perf_counter() - start)
+
+
+def _bare(fmt: RawFormat, raws: list[RawNotice]) -> Callable[[], None]:
+    payloads = [r.payload or b"" for r in raws]
+    if fmt in XML_FORMATS:
+        return lambda: [etree.fromstring(p) for p in payloads] and None
+    return lambda: [msgspec.json.decode(p) for p in payloads] and None
+
+
+def _mapper(fmt: RawFormat, raws: list[RawNotice]) -> Callable[[], None]:
+    mapper = FORMATS[fmt]
+    return lambda: [mapper(r, r.payload or b"") for r in raws] and None
+
+
+def _pipeline(raws: list[RawNotice]) -> Callable[[], None]:
+    loop = asyncio.new_event_loop()
+
+    async def run() -> None:
+        normalizer = Normalizer.in_memory()
+        for raw in raws:
+            await normalizer.normalize(raw, raw.payload or b"")
+
+    return lambda: loop.run_until_complete(run())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    args = parser.parse_args()
+    print(f"# Normalizer, one core, {platform.python_implementation()} {platform.python_version()}")
+    print("| format | samples | bare /s | mapper /s | pipeline /s | mapper vs bare | target |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for fmt, raws in sorted(_samples().items()):
+        n = len(raws)
+        bare = _rate(_bare(fmt, raws), n, args.seconds)
+        mapped = _rate(_mapper(fmt, raws), n, args.seconds)
+        piped = _rate(_pipeline(raws), n, args.seconds)
+        xml = fmt in XML_FORMATS
+        ratio = bare / mapped
+        verdict = "ok" if ratio <= TARGET[xml] else "missed"
+        print(
+            f"| {fmt.value} | {n} | {bare:,.0f} | {mapped:,.0f} | {piped:,.0f} | "
+            f"{ratio:.1f}x | {TARGET[xml]:.0f}x {verdict} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
