@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 from datetime import date
 
+import aiohttp
 import pytest
 from nats.js import JetStreamContext
 
@@ -183,3 +184,25 @@ async def test_page_size_over_the_api_cap_is_refused(serve, harvest: HarvestFn) 
     report = await harvest(EuropeTed, url, window=ALL, options={"page_size": 251})
     assert report.status == "failed"
     assert report.error is not None and "HTTP 400" in report.error
+
+
+async def test_replay_answers_like_the_api_to_bad_requests(serve) -> None:
+    url = await serve(TedReplay(NOTICES).app())
+    good = {"query": "buyer-country=FRA", "fields": ["ND"], "limit": 2}
+    bad_bodies = [
+        {**good, "pageSize": 2},  # an unknown key
+        {**good, "limit": 251},
+        {**good, "scope": "EVERYTHING"},
+        {**good, "page": 61, "limit": 250},  # past the 15,000 notices of PAGE_NUMBER mode
+    ]
+    async with aiohttp.ClientSession() as session:
+        for body in bad_bodies:
+            async with session.post(f"{url}/v3/notices/search", json=body) as response:
+                assert response.status == 400, body
+        async with session.get(f"{url}/v3/notices/search") as response:
+            assert response.status == 405
+        async with session.post(f"{url}/v3/notices/search", json=good) as response:
+            page = await response.json()
+    assert (len(page["notices"]), page["totalNoticeCount"]) == (2, 14)
+    assert page["iterationNextToken"] is None
+    assert set(page["notices"][0]) == {"ND", "publication-number", "links"}

@@ -109,6 +109,8 @@ class TedReplay:
         fields, limit = body["fields"], body.get("limit", 10)
         if body.get("paginationMode", "PAGE_NUMBER") == "PAGE_NUMBER":
             page = body.get("page", 1)
+            if not isinstance(page, int) or page < 1:
+                raise BadRequestError("page must be a positive integer")
             if page * limit > PAGE_NUMBER_CAP:
                 raise BadRequestError("PAGE_NUMBER mode is limited to 15000 notices")
             matching = self._matching(body["query"])
