@@ -20,8 +20,8 @@ from nats.js import JetStreamContext
 
 from scope_harvester.sources import ENTRY_POINT_GROUP, REGISTRY, load_registry
 from scope_shared.bus import RAW_STREAM, decode_raw, headers
+from scope_shared.devservices.replay.ocds import PACKAGES_PATH, OcdsReplay, load_package
 from tests.harvester.conftest import HarvestFn
-from tests.support.replay.ocds import PACKAGES_PATH, OcdsReplay, load_package
 
 PACKAGE = Path(__file__).parents[1] / "fixtures/editor_package"
 MEXICO = load_package(Path(__file__).parents[1] / "fixtures/ocds/release-package-1.json")

@@ -14,12 +14,12 @@ from scope_harvester.base import Window
 from scope_harvester.sources.europe_ted import EuropeTed
 from scope_harvester.state import StateStore
 from scope_shared.bus import RAW_STREAM, decode_raw
+from scope_shared.devservices.replay.faults import Faults
+from scope_shared.devservices.replay.ted import TedReplay, load_notices
 from scope_shared.schema import RawFormat, RawNotice
 from tests.conftest import SAMPLES
 from tests.harvester.conftest import HarvestFn
 from tests.support.bus import stream_messages
-from tests.support.replay.faults import Faults
-from tests.support.replay.ted import TedReplay, load_notices
 
 NOTICES = load_notices(SAMPLES / "europe_ted")
 NUMBERS = sorted({n.fields["publication-number"] for n in NOTICES})

@@ -13,10 +13,10 @@ from scope_harvester.base import Window
 from scope_harvester.sources.france_boamp import FranceBoamp
 from scope_harvester.state import StateStore
 from scope_shared.bus import RAW_STREAM, decode_raw
+from scope_shared.devservices.replay.boamp import BoampReplay, load_recorded_records
+from scope_shared.devservices.replay.faults import Faults
 from scope_shared.schema import RawFormat
 from tests.harvester.conftest import HarvestFn
-from tests.support.replay.boamp import BoampReplay, load_recorded_records
-from tests.support.replay.faults import Faults
 
 RECORDS = load_recorded_records(
     Path(__file__).parents[1]

@@ -23,11 +23,11 @@ from scope_harvester.settings import SourceConfig
 from scope_harvester.sources.ocds_api import OcdsApi
 from scope_harvester.state import StateStore
 from scope_shared.bus import RAW_STREAM, decode_raw
+from scope_shared.devservices.replay.faults import Faults
+from scope_shared.devservices.replay.ocds import PACKAGES_PATH, OcdsReplay, load_package
 from scope_shared.errors import ConfigError
 from scope_shared.schema import RawFormat, RawNotice
 from tests.harvester.conftest import FAST, HarvestFn
-from tests.support.replay.faults import Faults
-from tests.support.replay.ocds import PACKAGES_PATH, OcdsReplay, load_package
 
 OCDS = Path(__file__).parents[1] / "fixtures/ocds"
 MEXICO = load_package(OCDS / "release-package-1.json")

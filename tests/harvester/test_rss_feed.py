@@ -24,11 +24,11 @@ from scope_harvester.settings import SourceConfig
 from scope_harvester.sources.rss_feed import RssFeed, is_complete
 from scope_harvester.state import StateStore
 from scope_shared.bus import RAW_STREAM, decode_raw
+from scope_shared.devservices.replay.faults import Faults
 from scope_shared.documents.rss import FeedEntry
 from scope_shared.errors import ConfigError
 from scope_shared.schema import RawFormat
 from tests.harvester.conftest import FAST, HarvestFn
-from tests.support.replay.faults import Faults
 
 RSS_ITEM_4522 = """
     <item>

@@ -13,8 +13,8 @@ from nats.js import JetStreamContext
 from scope_harvester.service import build_instances, run_harvester
 from scope_harvester.settings import HarvesterSettings
 from scope_harvester.state import StateStore
+from scope_shared.devservices.replay.boamp import BoampReplay, load_recorded_records
 from scope_shared.errors import ConfigError
-from tests.support.replay.boamp import BoampReplay, load_recorded_records
 
 RECORDS = load_recorded_records(
     Path(__file__).parents[1]

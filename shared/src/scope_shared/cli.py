@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 
 from scope_shared.config import CommonSettings, load_settings
 from scope_shared.deadletters_cli import add_dead_letters_command
+from scope_shared.devservices.demo import command as demo
 from scope_shared.devservices.stack import DevStack
 from scope_shared.errors import ConfigError
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_services_command(subparsers)
     _add_run_command(subparsers)
     add_dead_letters_command(subparsers)
+    demo.register(subparsers)
     for entry in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         entry.load()(subparsers)
     return parser

@@ -53,7 +53,7 @@ async def replay(
         while True:
             try:
                 msgs = await sub.fetch(REPLAY_BATCH, timeout=2.0)
-            except NatsTimeoutError:
+            except (NatsTimeoutError, TimeoutError):
                 break
             for msg in msgs:
                 counts.read += 1

@@ -34,6 +34,13 @@ async def connect(settings: CommonSettings, name: str) -> NatsClient:
         settings: Servers, credentials and TLS.
         name: Client name shown by the server's monitoring (`scope-normalizer`).
     """
+    client = NatsClient()
+
+    async def on_disconnected() -> None:
+        # A deliberate close or drain also reports a disconnection: only a lost one is news.
+        if not (client.is_closed or client.is_draining):
+            log.warning("nats_disconnected")
+
     options: dict[str, object] = {
         "servers": settings.nats_url,
         "name": name,
@@ -41,7 +48,7 @@ async def connect(settings: CommonSettings, name: str) -> NatsClient:
         "max_reconnect_attempts": -1,
         "allow_reconnect": True,
         "error_cb": _on_error,
-        "disconnected_cb": _on_disconnected,
+        "disconnected_cb": on_disconnected,
         "reconnected_cb": _on_reconnected,
     }
     if settings.nats_creds:
@@ -51,15 +58,12 @@ async def connect(settings: CommonSettings, name: str) -> NatsClient:
         options["password"] = settings.nats_password
     if settings.nats_tls_ca:
         options["tls"] = ssl.create_default_context(cafile=settings.nats_tls_ca)
-    return await nats.connect(**options)  # type: ignore[arg-type]
+    await client.connect(**options)  # type: ignore[arg-type]
+    return client
 
 
 async def _on_error(exc: Exception) -> None:
     log.warning("nats_error_received", error_type=type(exc).__name__, error=str(exc))
-
-
-async def _on_disconnected() -> None:
-    log.warning("nats_disconnected")
 
 
 async def _on_reconnected() -> None:

@@ -91,7 +91,9 @@ class ConsumerRunner:
             while not stop.is_set():
                 try:
                     msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
-                except NatsTimeoutError:
+                except (NatsTimeoutError, TimeoutError):
+                    # nats-py raises its own TimeoutError on an empty pull, and the builtin one
+                    # when a pull of several messages expires part-way.
                     continue
                 await self.process(msgs)
         finally:

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from tests.support.replay.faults import Faults
+from scope_shared.devservices.replay.faults import Faults
 
 RECORDS_PATH = "/api/explore/v2.1/catalog/datasets/boamp/records"
 MAX_LIMIT = 100

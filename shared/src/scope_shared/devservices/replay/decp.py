@@ -23,7 +23,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.support.replay.faults import Faults
+from scope_shared.devservices.replay.faults import Faults
 
 CHUNK = 64 * 1024
 FIRST_MODIFIED = datetime(2019, 4, 4, 8, 0, tzinfo=UTC)
@@ -73,7 +73,8 @@ class DecpReplay:
         return app
 
     async def serve_file(self, request: web.Request) -> web.StreamResponse:
-        path = request.path
+        # The matched path, not request.path: the replay may be mounted under a prefix.
+        path = "/" + request.match_info["path"]
         hosted = self.files.get(path)
         if hosted is None:
             self.served.append((path, 404))

@@ -33,8 +33,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from scope_shared.devservices.replay.faults import Faults
 from scope_shared.documents import eforms, ted
-from tests.support.replay.faults import Faults
 
 SEARCH_PATH = "/v3/notices/search"
 MAX_LIMIT = 250
@@ -191,7 +191,7 @@ def _and_clauses(query: str) -> list[str]:
     for match in re.finditer(r"\(|\)|\bAND\b", query):
         token = match.group()
         depth += {"(": 1, ")": -1}.get(token, 0)
-        if token == "AND" and depth == 0:
+        if token == "AND" and depth == 0:  # noqa: S105 - a query keyword, not a secret
             clauses.append(query[start : match.start()].strip())
             start = match.end()
     clauses.append(query[start:].strip())

@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from tests.support.replay.faults import Faults
+from scope_shared.devservices.replay.faults import Faults
 
 PACKAGES_PATH = "/api/packages"
 ELEMENT_KEYS = ("releases", "records")
