@@ -62,6 +62,10 @@ services-down: install ## Stop them
 services-status: install ## Show them
 	$(RUN) scope services status
 
+.PHONY: demo
+demo: install ## Run the whole pipeline on this machine, then serve the API (LIVE=1: real sources)
+	$(RUN) scope demo $(if $(LIVE),--live,)
+
 .PHONY: test-servers
 test-servers: install ## Install and start the servers the tests use
 	$(RUN) python -m tests.support.servers
