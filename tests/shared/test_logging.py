@@ -35,3 +35,15 @@ def test_level_filter_drops_debug(capsys: pytest.CaptureFixture[str]) -> None:
     get_logger().warning("page_failed")
     events = [msgspec.json.decode(x)["event"] for x in capsys.readouterr().err.splitlines()]
     assert events == ["page_failed"]
+
+
+def test_module_level_logger_follows_later_configuration(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    early = get_logger(component="created_before_configure")
+    configure_logging("harvester", fmt="json")
+    early.info("page_fetched")
+    line = msgspec.json.decode(capsys.readouterr().err.splitlines()[-1])
+    assert line["event"] == "page_fetched"
+    assert line["component"] == "created_before_configure"
+    assert line["service"] == "harvester"

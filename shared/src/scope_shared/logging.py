@@ -72,6 +72,10 @@ def _identity(
 
 
 def get_logger(**context: object) -> structlog.typing.FilteringBoundLogger:
-    """A logger with `context` bound (e.g. `source=...`, `stage=...`)."""
-    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger().bind(**context)
+    """A logger with `context` bound (e.g. `source=...`, `stage=...`).
+
+    Lazy: a module-level logger created before `configure_logging` still renders with the
+    configuration in force when it first logs (`.bind()` here would freeze the default one).
+    """
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(**context)
     return logger
