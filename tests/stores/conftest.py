@@ -61,9 +61,7 @@ async def corpus() -> list[Notice]:
 
 
 @pytest.fixture(params=["embedded", "opensearch"])
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[SearchStore]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SearchStore]:
     """A fresh, empty store of each kind."""
     if request.param == "embedded":
         from scope_shared.store.embedded import EmbeddedStore  # noqa: PLC0415 - per kind

@@ -1,0 +1,139 @@
+"""Request id, access log, metrics, compression and the error-to-problem mapping.
+
+Order (outermost first): `observe` gives each request its id (`X-Request-Id`, taken from the
+client when well-formed), binds it in structlog's context, times the request, logs one
+`request_served` event and counts it; `problems` turns every error into a problem document.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from aiohttp.web_response import ContentCoding
+
+from scope_search_api.keys import METRICS
+from scope_search_api.problems import (
+    HTTP_ERROR,
+    INTERNAL,
+    PROBLEM_CONTENT_TYPE,
+    ProblemError,
+    encode_problem,
+)
+
+# structlog's lazy proxy, resolved at first use: a logger bound at import time (before
+# `configure_logging` runs in `main`) would keep structlog's default configuration.
+log = structlog.get_logger(component="http")
+
+REQUEST_ID = web.RequestKey("request_id", str)
+REQUEST_ID_HEADER = "X-Request-Id"
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+"""A client's id is kept only if it is short and safe to log and echo."""
+COMPRESS_MIN_BYTES = 1024
+"""Below about a kilobyte gzip saves less than its own framing and the CPU it costs."""
+LOGGED_QUERY_CHARS = 500
+
+
+def _request_id(request: web.Request) -> str:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _VALID_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def _route(request: web.Request) -> str:
+    route = request.match_info.route
+    resource = route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+def accepted_coding(request: web.Request) -> ContentCoding | None:
+    """gzip when the client accepts it, else deflate, else none (`q=0` refuses a coding)."""
+    accepted = set()
+    for item in request.headers.get("Accept-Encoding", "").lower().split(","):
+        name, _, params = item.strip().partition(";")
+        if params.replace(" ", "") not in {"q=0", "q=0.0", "q=0.00", "q=0.000"}:
+            accepted.add(name.strip())
+    for coding in (ContentCoding.gzip, ContentCoding.deflate):
+        if coding.value in accepted:
+            return coding
+    return None
+
+
+def _compress(request: web.Request, response: web.StreamResponse) -> None:
+    if not isinstance(response, web.Response) or response.prepared:
+        return
+    body = response.body
+    if isinstance(body, bytes) and len(body) >= COMPRESS_MIN_BYTES:
+        coding = accepted_coding(request)
+        if coding is not None:
+            response.enable_compression(coding)
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = _request_id(request)
+    request[REQUEST_ID] = request_id
+    start = time.perf_counter()
+    status = 499  # stays so when the client goes away before the answer
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        try:
+            response = await handler(request)
+            status = response.status
+            _compress(request, response)
+            return response
+        finally:
+            duration = time.perf_counter() - start
+            route = _route(request)
+            metrics = request.app[METRICS]
+            labels = (route, request.method, str(status))
+            metrics.requests.labels(*labels).inc()
+            metrics.latency.labels(*labels).observe(duration)
+            log.info(
+                "request_served",
+                method=request.method,
+                path=request.path,
+                query=request.query_string[:LOGGED_QUERY_CHARS] or None,
+                route=route,
+                status=status,
+                duration_ms=round(duration * 1000, 2),
+            )
+
+
+async def add_request_id(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """`on_response_prepare` signal: every response, streamed ones too, carries the id."""
+    request_id = request.get(REQUEST_ID)
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+
+
+def problem_response(
+    request: web.Request, error: ProblemError, title: str | None = None
+) -> web.Response:
+    problem = error.problem(request.path, request.get(REQUEST_ID), title)
+    return web.Response(
+        body=encode_problem(problem),
+        status=error.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers={"Cache-Control": "no-store", **error.headers},
+    )
+
+
+@web.middleware
+async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ProblemError as error:
+        return problem_response(request, error)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+        http_error = ProblemError(exc.status, HTTP_ERROR, exc.reason, headers=headers)
+        return problem_response(request, http_error, title=exc.reason)
+    except Exception:
+        log.exception("request_failed")
+        internal = ProblemError(500, INTERNAL, "an unexpected error occurred; quote the request id")
+        return problem_response(request, internal)

@@ -1,0 +1,44 @@
+"""GET /v1/sources: each harvester's state, as the harvester records it in NATS KV."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+
+class RunCounts(msgspec.Struct, frozen=True, kw_only=True):
+    pages: int = 0
+    fetched: int = 0
+    published: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    requests: int = 0
+    failed_requests: int = 0
+
+
+class SourceStatus(msgspec.Struct, frozen=True, kw_only=True):
+    source: str
+    kind: str
+    """The harvester the source runs (`rss_feed` for an editor's feed)."""
+    status: Literal["never", "running", "ok", "failed"]
+    """The last run's outcome (`running` while one is under way)."""
+    last_run_started_at: datetime | None
+    last_run_finished_at: datetime | None
+    last_success_at: datetime | None
+    last_published_at: datetime | None
+    """Newest publication date harvested."""
+    lag_seconds: float | None
+    """Seconds between `last_published_at` and now: how far behind the source Scope is
+    (sources publishing in batches show a lag of up to a day when healthy)."""
+    last_error: str | None
+    last_error_at: datetime | None
+    last_run: RunCounts
+    totals: RunCounts
+
+
+class SourceList(msgspec.Struct, frozen=True, kw_only=True):
+    sources: list[SourceStatus]
+    """By source name."""
+    checked_at: datetime
