@@ -13,12 +13,13 @@ from scope_harvester.base import HarvestRun, Page
 from scope_harvester.http import PoliteClient
 from scope_harvester.settings import SourceConfig
 from scope_harvester.sources.france_decp import FranceDecp
-from scope_harvester.state import RunCounts, StateStore
+from scope_harvester.state import StateStore
 from scope_shared.bus import RAW_STREAM, decode_raw
 from scope_shared.devservices.replay.decp import DecpReplay
 from scope_shared.devservices.replay.faults import Faults
 from scope_shared.documents.decp import iter_decp_json, iter_decp_xml
 from scope_shared.schema import RawFormat, RawNotice
+from scope_shared.schema.harvest import RunCounts
 from tests.conftest import SAMPLES
 from tests.harvester.conftest import FAST, HarvestFn
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
 
-from scope_harvester.state import RunCounts, SourceState, StateStore
-from scope_search_api.harvest_state import decode_key
+from scope_harvester.state import StateStore
 from scope_shared.bus import NatsKeyValue, harvester_state_bucket
-from scope_shared.bus.kv import encode_key
+from scope_shared.bus.kv import decode_key, encode_key
+from scope_shared.schema.harvest import RunCounts, SourceState
 from scope_shared.store import SearchStore
 from tests.search_api.conftest import Client, MakeClient, get_json
 

@@ -22,12 +22,13 @@ from prometheus_client import Counter
 
 from scope_harvester.http import PoliteClient, Politeness, Response
 from scope_harvester.settings import SourceConfig
-from scope_harvester.state import RunCounts, SourceState, StateStore, Validators
+from scope_harvester.state import StateStore, Validators
 from scope_shared.bus import publish_raw
 from scope_shared.documents import DocumentItem
 from scope_shared.errors import ConfigError, RetryableError
 from scope_shared.logging import get_logger
 from scope_shared.schema import make_raw_notice
+from scope_shared.schema.harvest import RunCounts, SourceState
 
 Lane = Literal["live", "backfill"]
 

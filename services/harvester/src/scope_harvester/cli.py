@@ -14,11 +14,12 @@ from scope_harvester import conformance
 from scope_harvester.base import Page, Window
 from scope_harvester.service import SourceInstance, build_instances
 from scope_harvester.settings import HarvesterSettings, load_sources
-from scope_harvester.state import RunCounts, SourceState, StateStore
+from scope_harvester.state import StateStore
 from scope_shared.bus import NatsKeyValue, connect, ensure_topology, harvester_state_bucket
 from scope_shared.config import load_settings
 from scope_shared.errors import ConfigError
 from scope_shared.logging import configure_logging
+from scope_shared.schema.harvest import RunCounts, SourceState
 
 console = Console()
 

@@ -22,13 +22,14 @@ from scope_harvester.base import Harvester, HarvestRun, Lane, Page, Window
 from scope_harvester.http import PoliteClient
 from scope_harvester.settings import HarvesterSettings, SourceConfig, load_sources
 from scope_harvester.sources import load_registry
-from scope_harvester.state import RunCounts, StateStore
+from scope_harvester.state import StateStore
 from scope_shared.bus import NatsKeyValue, connect, ensure_topology, harvester_state_bucket
 from scope_shared.config import load_settings
 from scope_shared.errors import ConfigError
 from scope_shared.lifecycle import run_service
 from scope_shared.logging import configure_logging, get_logger
 from scope_shared.metrics import serve_metrics
+from scope_shared.schema.harvest import RunCounts
 
 log = get_logger(stage="harvest")
 

@@ -7,45 +7,10 @@ A cursor is written only after every notice before it was acknowledged by JetStr
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
-
 import msgspec
 
 from scope_shared.bus import KeyValueStore
-
-RunStatus = Literal["never", "running", "ok", "failed"]
-
-
-class RunCounts(msgspec.Struct, kw_only=True):
-    pages: int = 0
-    fetched: int = 0
-    published: int = 0
-    duplicates: int = 0
-    failed: int = 0
-    requests: int = 0
-    failed_requests: int = 0
-
-    def add(self, other: RunCounts) -> RunCounts:
-        return RunCounts(
-            **{f: getattr(self, f) + getattr(other, f) for f in self.__struct_fields__}
-        )
-
-
-class SourceState(msgspec.Struct, kw_only=True):
-    source: str
-    kind: str = ""
-    status: RunStatus = "never"
-    last_run_id: str | None = None
-    last_run_started_at: datetime | None = None
-    last_run_finished_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-    last_published_at: datetime | None = None
-    """The newest publication date harvested: `now - this` is the source's lag."""
-    last_run: RunCounts = msgspec.field(default_factory=RunCounts)
-    totals: RunCounts = msgspec.field(default_factory=RunCounts)
+from scope_shared.schema.harvest import SourceState
 
 
 class Validators(msgspec.Struct, frozen=True):

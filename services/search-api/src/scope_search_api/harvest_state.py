@@ -2,7 +2,7 @@
 
 The harvester writes one JSON `SourceState` per source under the key `<source>` (plus cursor
 and validator keys `<source>.cursor.<lane>`, `<source>.validators`), each key encoded with
-`scope_shared.bus.kv.encode_key`. Services never import each other, so `StoredSourceState`
+`scope_shared.bus.kv.encode_key`. Services never import each other, so `SourceState`
 below is this package's read-side copy of the harvester's `SourceState` JSON shape
 (scope_harvester/state.py): it ignores fields it does not know, so the harvester may add some.
 """
@@ -10,43 +10,17 @@ below is this package's read-side copy of the harvester's `SourceState` JSON sha
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 from datetime import datetime
 
 import msgspec
 from nats.js.errors import KeyNotFoundError, NoKeysError
 from nats.js.kv import KeyValue
 
-from scope_search_api.views import RunCounts, SourceList, SourceStatus
+from scope_search_api.views import SourceList, SourceStatus
+from scope_shared.bus.kv import decode_key
+from scope_shared.schema.harvest import SourceState
 
-
-class StoredSourceState(msgspec.Struct, kw_only=True):
-    source: str
-    kind: str = ""
-    status: str = "never"
-    last_run_id: str | None = None
-    last_run_started_at: datetime | None = None
-    last_run_finished_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-    last_published_at: datetime | None = None
-    last_run: RunCounts = msgspec.field(default_factory=RunCounts)
-    totals: RunCounts = msgspec.field(default_factory=RunCounts)
-
-
-_decoder = msgspec.json.Decoder(StoredSourceState)
-_STATUSES = ("never", "running", "ok", "failed")
-
-
-def decode_key(encoded: str) -> str | None:
-    """The inverse of `scope_shared.bus.kv.encode_key` (unpadded URL-safe base64)."""
-    try:
-        padded = encoded + "=" * (-len(encoded) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
+_decoder = msgspec.json.Decoder(SourceState)
 
 
 def _state_keys(keys: list[str]) -> list[str]:
@@ -59,7 +33,7 @@ def _state_keys(keys: list[str]) -> list[str]:
     return found
 
 
-async def _read(bucket: KeyValue, key: str) -> StoredSourceState | None:
+async def _read(bucket: KeyValue, key: str) -> SourceState | None:
     try:
         entry = await bucket.get(key)
     except KeyNotFoundError:  # deleted between listing and reading (also KeyDeletedError)
@@ -72,13 +46,12 @@ async def _read(bucket: KeyValue, key: str) -> StoredSourceState | None:
         return None
 
 
-def _view(state: StoredSourceState, now: datetime) -> SourceStatus:
+def _view(state: SourceState, now: datetime) -> SourceStatus:
     lag = (now - state.last_published_at).total_seconds() if state.last_published_at else None
-    status = state.status if state.status in _STATUSES else "never"
     return SourceStatus(
         source=state.source,
         kind=state.kind or state.source,
-        status=status,  # type: ignore[arg-type]  # checked against _STATUSES above
+        status=state.status,
         last_run_started_at=state.last_run_started_at,
         last_run_finished_at=state.last_run_finished_at,
         last_success_at=state.last_success_at,

@@ -9,6 +9,7 @@ Keys may be any string: they are encoded to NATS KV's allowed alphabet.
 from __future__ import annotations
 
 import base64
+import binascii
 from typing import Protocol
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
@@ -32,6 +33,15 @@ class KeyValueStore(Protocol):
 def encode_key(key: str) -> str:
     """NATS KV keys allow `[-/_=.a-zA-Z0-9]`; ids hold `:` and more, so encode them."""
     return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def decode_key(encoded: str) -> str | None:
+    """The key `encode_key` encoded, or None for a key it did not write."""
+    try:
+        padded = encoded + "=" * (-len(encoded) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
 
 
 class NatsKeyValue:

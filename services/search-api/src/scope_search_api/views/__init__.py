@@ -32,7 +32,8 @@ from scope_search_api.views.search import (
     SearchPage,
     Total,
 )
-from scope_search_api.views.sources import RunCounts, SourceList, SourceStatus
+from scope_search_api.views.sources import SourceList, SourceStatus
+from scope_shared.schema.harvest import RunCounts
 
 RESPONSE_TYPES: tuple[type, ...] = (
     SearchPage,

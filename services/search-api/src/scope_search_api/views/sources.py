@@ -7,15 +7,7 @@ from typing import Literal
 
 import msgspec
 
-
-class RunCounts(msgspec.Struct, frozen=True, kw_only=True):
-    pages: int = 0
-    fetched: int = 0
-    published: int = 0
-    duplicates: int = 0
-    failed: int = 0
-    requests: int = 0
-    failed_requests: int = 0
+from scope_shared.schema.harvest import RunCounts
 
 
 class SourceStatus(msgspec.Struct, frozen=True, kw_only=True):
