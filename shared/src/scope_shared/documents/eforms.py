@@ -25,6 +25,7 @@ from lxml import etree
 
 from scope_shared.dates import parse_datetime
 from scope_shared.documents.base import DocumentItem
+from scope_shared.documents.ted import publication_number
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
 
@@ -68,8 +69,6 @@ _ID = _tag("cbc:ID")
 _VERSION = _tag("cbc:VersionID")
 _ISSUE_DATE = _tag("cbc:IssueDate")
 
-_OJS_PADDED = re.compile(r"^0*(\d{1,8})-(\d{4})$")
-_OJS_CITATION = re.compile(r"^(\d{4})\s*/\s*S\s*\d{1,3}\s*-\s*0*(\d{1,8})$")
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$")
 
 
@@ -101,18 +100,6 @@ def eforms_extension(node: etree._Element | None) -> etree._Element | None:
     return found[0] if found else None
 
 
-def publication_number(text: object) -> str | None:
-    """`00486429-2023` or `2023/S 153-486429` -> `486429-2023` (the TED API form)."""
-    if not isinstance(text, str):
-        return None
-    value = text.strip()
-    if match := _OJS_PADDED.match(value):
-        number, year = match.groups()
-    elif match := _OJS_CITATION.match(value):
-        year, number = match.groups()
-    else:
-        return None
-    return f"{int(number)}-{year}"
 
 
 def publication(root: etree._Element, extension: etree._Element | None) -> Publication:

@@ -25,7 +25,7 @@ from scope_normalizer.formats.eforms.read import (
 )
 from scope_normalizer.formats.eforms.results import Results
 from scope_normalizer.formats.eforms.xpaths import ID, NOTICE_REFERENCE, Element, xp
-from scope_shared.documents.eforms import publication_number
+from scope_shared.documents.ted import publication_number
 from scope_shared.schema import Modification, NoticeType, RelatedNotice, RelationKind
 
 TED = "europe_ted"
