@@ -25,7 +25,6 @@ Caveats:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -40,7 +39,6 @@ from scope_shared.schema import RawFormat
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 """Numbers come from ijson as `Decimal`; writing them as numbers keeps the published shape."""
 
-_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$")
 _MAX_SOURCE_ID = 512
 """RawNotice.source_id's limit; a longer id is replaced by a digest rather than cut."""
 

@@ -17,7 +17,6 @@ Caveats:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -69,7 +68,6 @@ _ID = _tag("cbc:ID")
 _VERSION = _tag("cbc:VersionID")
 _ISSUE_DATE = _tag("cbc:IssueDate")
 
-_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$")
 
 
 class Publication(NamedTuple):

@@ -50,8 +50,6 @@ _PARSER = etree.XMLParser(
 )
 _PUBLICATION_NUMBER = re.compile(r"^0*(\d{1,10})-(\d{4})$")
 _OJS_CITATION = re.compile(r"^(\d{4})\s*/\s*S\s*\d{1,3}\s*-\s*0*(\d{1,10})$")
-_COMPACT_DAY = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DAY_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$")
 
 
 class _SearchResponse(msgspec.Struct):
