@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -24,11 +25,16 @@ from multidict import CIMultiDict
 from scope_shared.errors import PermanentError, RetryableError
 from scope_shared.logging import get_logger
 
+DOWNLOAD_CHUNK_BYTES = 1 << 20
+"""1 MiB per read and write when streaming a file: few system calls, little memory."""
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 300.0
 """A source asking for more than five minutes is treated as down for this run."""
 
 log = get_logger(component="http")
+
+T = TypeVar("T")
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,29 @@ class Response:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file fetched to disk: the body is in `path` unless it was not modified (304)."""
+
+    url: str
+    status: int
+    headers: CIMultiDict[str]
+    path: Path
+    size: int
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("ETag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("Last-Modified")
 
 
 @dataclass
@@ -130,29 +159,60 @@ class PoliteClient:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> Response:
-        """The response of the first successful attempt (2xx or 304).
+        """The response of the first successful attempt (2xx or 304), body in memory.
 
         Raises:
             RetryableError: The source kept failing transiently through every retry.
             PermanentError: The source answered a client error (4xx other than 408/425/429).
         """
-        headers = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+        headers = _conditional_headers(etag, last_modified)
+
+        async def attempt() -> Response:
+            url_, status, response_headers, body = await self._attempt(
+                method, url, headers, _read_body, params=params, json=json
+            )
+            return Response(url_, status, body or b"", response_headers)
+
+        return await self._retrying(url, attempt)
+
+    async def download(
+        self, url: str, path: Path, *, etag: str | None = None, last_modified: str | None = None
+    ) -> Download:
+        """GET `url` into the file `path`, chunk by chunk, never whole in memory.
+
+        Same limits, retries and counts as `request`. A body cut short (connection lost,
+        fewer bytes than Content-Length) is fetched again from its start.
+        """
+        headers = _conditional_headers(etag, last_modified)
+        # The client's timeout bounds a whole request, which a file of gigabytes outlasts:
+        # here it bounds connecting and each read instead, so only a stalled transfer fails.
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=self.politeness.timeout, sock_read=self.politeness.timeout
+        )
+
+        async def attempt() -> Download:
+            url_, status, response_headers, size = await self._attempt(
+                "GET", url, headers, _file_writer(path), client_timeout=timeout
+            )
+            if status != 304:
+                _check_length(url, size or 0, response_headers)
+            return Download(url_, status, response_headers, path, size or 0)
+
+        return await self._retrying(url, attempt)
+
+    async def _retrying(self, url: str, attempt: Callable[[], Awaitable[T]]) -> T:
         attempts = self.politeness.retries + 1
-        for attempt in range(attempts):
+        for number in range(attempts):
             try:
-                return await self._attempt(method, url, params, json, headers)
+                return await attempt()
             except RetryableError as exc:
                 self.counts.failed += 1
-                if attempt + 1 == attempts:
+                if number + 1 == attempts:
                     raise
-                delay = self._delay(attempt, exc.retry_after)
+                delay = self._delay(number, exc.retry_after)
                 self.counts.retried += 1
                 log.warning(
-                    "request_retried", url=url, attempt=attempt + 1, delay=round(delay, 2),
+                    "request_retried", url=url, attempt=number + 1, delay=round(delay, 2),
                     error=str(exc),
                 )  # fmt: skip
                 await asyncio.sleep(delay)
@@ -168,10 +228,15 @@ class PoliteClient:
         self,
         method: str,
         url: str,
-        params: dict[str, str] | None,
-        json: Any,
         headers: dict[str, str],
-    ) -> Response:
+        consume: Callable[[aiohttp.ClientResponse], Awaitable[C]],
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        client_timeout: aiohttp.ClientTimeout | None = None,
+    ) -> tuple[str, int, CIMultiDict[str], C | None]:
+        """One request under the host's limits; `consume` reads the body of a 2xx answer
+        (None for a 304)."""
         assert self._session is not None, "use PoliteClient as an async context manager"
         limiter = self._limiter(url)
         async with limiter.semaphore:
@@ -179,11 +244,16 @@ class PoliteClient:
             self.counts.requests += 1
             try:
                 async with self._session.request(
-                    method, url, params=params, json=json, headers=headers
-                ) as response:
-                    body = await response.read()
+                    method, url, params=params, json=json, headers=headers,
+                    timeout=client_timeout or self._session.timeout,
+                ) as response:  # fmt: skip
                     status, response_headers = response.status, CIMultiDict(response.headers)
                     final_url = str(response.url)
+                    payload, error_body = None, b""
+                    if 200 <= status < 300:
+                        payload = await consume(response)
+                    elif status >= 400:
+                        error_body = await response.read()
             except (TimeoutError, aiohttp.ClientPayloadError) as exc:
                 raise RetryableError(f"{type(exc).__name__} from {url}") from exc
             except aiohttp.ClientConnectionError as exc:
@@ -193,8 +263,43 @@ class PoliteClient:
                 f"HTTP {status} from {url}", retry_after=retry_after(response_headers)
             )
         if status >= 400:
-            raise PermanentError(f"HTTP {status} from {url}: {body[:300]!r}")
-        return Response(final_url, status, body, response_headers)
+            raise PermanentError(f"HTTP {status} from {url}: {error_body[:300]!r}")
+        return final_url, status, response_headers, payload
+
+
+def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+async def _read_body(response: aiohttp.ClientResponse) -> bytes:
+    return await response.read()
+
+
+def _file_writer(path: Path) -> Callable[[aiohttp.ClientResponse], Awaitable[int]]:
+    async def write(response: aiohttp.ClientResponse) -> int:
+        size = 0
+        # Writing 1 MiB to the page cache takes well under a millisecond: on the event loop.
+        with path.open("wb") as file:
+            async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK_BYTES):
+                file.write(chunk)
+                size += len(chunk)
+        return size
+
+    return write
+
+
+def _check_length(url: str, size: int, headers: Mapping[str, str]) -> None:
+    """aiohttp notices most cut bodies; this catches the rest when the length is known."""
+    declared = headers.get("Content-Length")
+    if declared is None or headers.get("Content-Encoding"):
+        return
+    if declared.isdigit() and int(declared) != size:
+        raise RetryableError(f"{url}: {size} of {declared} bytes received")
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

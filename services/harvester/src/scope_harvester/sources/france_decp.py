@@ -33,8 +33,7 @@ import msgspec
 from lxml import etree
 
 from scope_harvester.base import Harvester, Page, Window
-from scope_harvester.download import Download, stream_to_file
-from scope_harvester.http import Politeness
+from scope_harvester.http import Download, Politeness
 from scope_harvester.state import Validators
 from scope_shared.documents import DocumentItem
 from scope_shared.documents.decp import iter_decp_json, iter_decp_xml
@@ -79,8 +78,8 @@ class FranceDecp(Harvester):
         kept = self.validators.get(url, Validators())
         with tempfile.TemporaryDirectory(prefix="scope-decp-") as tmp:
             path = Path(tmp) / "body"
-            download = await stream_to_file(
-                self.http, url, path, etag=kept.etag, last_modified=kept.last_modified
+            download = await self.http.download(
+                url, path, etag=kept.etag, last_modified=kept.last_modified
             )
             if download.not_modified:
                 self.log.info("file_unchanged", url=url)
@@ -100,7 +99,7 @@ class FranceDecp(Harvester):
                         raise RetryableError(f"unreadable file {url}: {exc}") from exc
                     self.log.warning("file_unreadable", url=url, items=done, error=str(exc))
                     await asyncio.sleep(self.http.politeness.backoff * 2**attempt)
-                    download = await stream_to_file(self.http, url, path)
+                    download = await self.http.download(url, path)
                     if _version(download) != version:
                         version, done = _version(download), 0
         self.validators[url] = version
