@@ -69,7 +69,6 @@ _VERSION = _tag("cbc:VersionID")
 _ISSUE_DATE = _tag("cbc:IssueDate")
 
 
-
 class Publication(NamedTuple):
     """When and under which number a notice appeared."""
 
@@ -96,8 +95,6 @@ def eforms_extension(node: etree._Element | None) -> etree._Element | None:
     for step in _EXTENSION_PATH:
         found = [child for parent in found for child in parent.iterchildren(step)]
     return found[0] if found else None
-
-
 
 
 def publication(root: etree._Element, extension: etree._Element | None) -> Publication:
