@@ -71,7 +71,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         from scope_shared.store.opensearch import OpenSearchStore  # noqa: PLC0415 - per kind
 
         url = request.getfixturevalue("opensearch_url")
-        created = OpenSearchStore(url, index_prefix=f"test-{uuid.uuid4().hex[:12]}")
+        # Searchable as soon as indexed, as the embedded store is (tests search right after).
+        created = OpenSearchStore(url, index_prefix=f"test-{uuid.uuid4().hex[:12]}", refresh=True)
     await created.setup()
     yield created
     if request.param == "opensearch":

@@ -1,0 +1,183 @@
+"""Behaviour only the embedded store has: a file that outlives the process, threads, SQLite
+locking, and its Python-side French analysis and query translation."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from scope_shared.schema import Notice
+from scope_shared.store import SearchQuery
+from scope_shared.store.embedded import EmbeddedStore, schema
+from scope_shared.store.embedded.analysis import FRENCH_STOP_WORDS, analyse
+from scope_shared.store.embedded.syntax import parse
+
+
+def copies(corpus: list[Notice], count: int, prefix: str) -> list[Notice]:
+    """`count` distinct notices (new ids and procedures) cut from the real corpus."""
+    out = []
+    for i in range(count):
+        n = corpus[i % len(corpus)]
+        source_id = f"{prefix}-{i}"
+        out.append(msgspec.structs.replace(
+            n, id=f"{n.source}:{source_id}", source_id=source_id, procedure_id=f"own:{source_id}",
+            version=1,
+        ))  # fmt: skip
+    return out
+
+
+async def test_reopened_file_keeps_notices_history_and_cards(
+    tmp_path: Path, corpus: list[Notice]
+) -> None:
+    path = tmp_path / "kept.db"
+    first = EmbeddedStore(path)
+    await first.setup()
+    await first.index(corpus)
+    before = await first.search(SearchQuery(q="travaux", facets=["source"], page_size=100))
+    some = corpus[-1]
+    expected = (await first.get(some.id), await first.history(some.id),
+                await first.procedure(some.procedure_id))  # fmt: skip
+    await first.close()
+    second = EmbeddedStore(path)
+    await second.setup()
+    after = await second.search(SearchQuery(q="travaux", facets=["source"], page_size=100))
+    assert after == before and after.total > 0
+    assert (await second.get(some.id), await second.history(some.id),
+            await second.procedure(some.procedure_id)) == expected  # fmt: skip
+    await second.close()
+
+
+async def test_reads_run_while_a_writer_indexes_and_see_whole_batches(
+    tmp_path: Path, corpus: list[Notice]
+) -> None:
+    store = EmbeddedStore(tmp_path / "busy.db")
+    await store.setup()
+    batch, batches = 200, 15
+    notices = copies(corpus, batch * batches, "busy")
+    totals: list[int] = []
+    gaps: list[float] = []
+
+    async def write() -> None:
+        for start in range(0, len(notices), batch):
+            await store.index(notices[start : start + batch])
+
+    async def read_until(done: asyncio.Task[None]) -> None:
+        while not done.done():
+            result = await store.search(SearchQuery(q="travaux OR lot", facets=["department"]))
+            totals.append((await store.search(SearchQuery(page_size=1))).total)
+            assert result.total <= totals[-1]
+
+    async def tick(done: asyncio.Task[None]) -> None:
+        while not done.done():
+            started = time.perf_counter()
+            await asyncio.sleep(0.005)
+            gaps.append(time.perf_counter() - started)
+
+    writer = asyncio.create_task(write())
+    await asyncio.gather(writer, read_until(writer), read_until(writer), tick(writer))
+    assert len(totals) >= 4, "readers kept answering while the writer worked"
+    assert all(t % batch == 0 for t in totals), "a reader saw part of a batch"
+    assert max(gaps) < 0.5, "the event loop was never blocked by SQLite"
+    assert (await store.search(SearchQuery(page_size=1))).total == len(notices)
+    await store.close()
+
+
+async def test_locked_database_fails_the_batch_as_retryable(
+    tmp_path: Path, corpus: list[Notice], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        schema, "PRAGMAS", tuple(
+            "PRAGMA busy_timeout = 50" if p.startswith("PRAGMA busy_timeout") else p
+            for p in schema.PRAGMAS
+        )
+    )  # fmt: skip
+    path = tmp_path / "locked.db"
+    store = EmbeddedStore(path)
+    await store.setup()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        outcomes = await store.index(corpus[:3])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert [(o.notice_id, o.status, o.retryable) for o in outcomes] == [
+        (n.id, "failed", True) for n in corpus[:3]
+    ]
+    assert [o.status for o in await store.index(corpus[:3])] == ["indexed"] * 3
+    await store.close()
+
+
+async def test_file_of_another_analysis_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    store = EmbeddedStore(path)
+    await store.setup()
+    await store.close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE meta SET value = 'other' WHERE key = 'analysis'")
+    reopened = EmbeddedStore(path)
+    with pytest.raises(schema.SchemaMismatchError, match="analysis"):
+        await reopened.setup()
+    await reopened.close()
+
+
+def test_analysis_matches_opensearch_french_on_the_reference_sentence() -> None:
+    # The same sentence and tokens as tests/devservices (OpenSearch's `french` analyzer).
+    assert analyse("Les marchés publics de travaux") == ["march", "public", "traval"]
+    assert analyse("L'aménagement d'une école jusqu'à Œuvre") == ["amenag", "ecol", "oeuvr"]
+    assert analyse("MARCHES marches Marchés") == ["march"] * 3
+
+
+def test_stop_words_are_lucene_french_set() -> None:
+    assert len(FRENCH_STOP_WORDS) == 154
+    assert {"le", "la", "les", "de", "des", "du", "à", "qu", "cette"} <= FRENCH_STOP_WORDS
+    # Lucene comments these out of the Snowball list: they are also content words.
+    assert not {"son", "été", "est", "sommes", "as", "aura", "avions"} & FRENCH_STOP_WORDS
+
+
+def test_user_text_becomes_quoted_tokens_only() -> None:
+    query = parse('NEAR(école collège) title:x "maison de santé" -amiante OR* a OR b')
+    assert query.match_expression() == (
+        '("near ecol" AND "colleg" AND "titl x" AND "maison sant" AND "or" AND ("a" OR "b"))'
+        ' NOT ("ami")'
+    )
+    assert parse("le OR la").match_expression() is None
+    assert parse('"" - +').match_expression() is None
+
+
+async def test_cached_counts_and_facets_follow_new_batches(
+    tmp_path: Path, corpus: list[Notice]
+) -> None:
+    store = EmbeddedStore(tmp_path / "cache.db", readers=1)
+    await store.setup()
+    notices = copies(corpus, 40, "cache")
+    await store.index(notices[:20])
+    query = SearchQuery(facets=["source"], page_size=5)
+    first = await store.search(query)
+    assert first.total == 20 and sum(b.count for b in first.facets["source"]) == 20
+    assert await store.search(query) == first
+    await store.index(notices[20:])
+    again = await store.search(query)
+    assert again.total == 40 and sum(b.count for b in again.facets["source"]) == 40
+    await store.close()
+
+
+async def test_concurrent_index_calls_are_written_in_call_order(
+    tmp_path: Path, corpus: list[Notice]
+) -> None:
+    store = EmbeddedStore(tmp_path / "order.db")
+    await store.setup()
+    original = corpus[0]
+    calls = [
+        [msgspec.structs.replace(original, title=f"Remappage {i}")] for i in range(8)
+    ]  # the same version each time: the last call must win
+    outcomes = await asyncio.gather(*(store.index(batch) for batch in calls))
+    assert [o[0].status for o in outcomes] == ["indexed"] * 8
+    found = await store.get(original.id)
+    assert found is not None and found.title == "Remappage 7"
+    await store.close()
