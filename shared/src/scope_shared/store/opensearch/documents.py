@@ -1,0 +1,199 @@
+"""Notice -> document body and back.
+
+A notice document is the notice's own JSON (so `_source` returns it exactly: amounts keep
+their decimal text, dates their instant) plus one `derived` object of values computed for
+filters and facets. Bodies are built as bytes with msgspec and spliced, never through dicts,
+because this runs once per notice per batch on the indexing hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import msgspec
+
+from scope_shared.reference import cpv_ancestors
+from scope_shared.schema import Notice, NoticeStatus, NoticeType
+from scope_shared.store.contract import ProcedureCard
+
+
+class Derived(msgspec.Struct, frozen=True, kw_only=True):
+    """Values the queries filter and facet on (mapped in template.DERIVED_PROPERTIES)."""
+
+    cpv: list[str]
+    """Every CPV code of the notice and of its lots, with all their ancestors."""
+    cpv_division: list[str]
+    """The two-digit divisions of those codes (`45`)."""
+    department: list[str]
+    region: list[str]
+    nuts: list[str]
+    """Every NUTS code of the place of performance with its shorter prefixes (`FR1`, `FR10`)."""
+    buyer_id: list[str]
+    """The buyer's SIRET and SIREN (the SIRET's first nine digits when no SIREN is given)."""
+    indexed_at: datetime
+    """When this store wrote the document; `reindex` uses it to catch up concurrent writes."""
+
+
+class Member(msgspec.Struct, frozen=True, array_like=True):
+    """What a card keeps of each of its notices: what `procedure_card` reads from a notice
+    that is not the main one, so the next card needs no other notice read (cards.py)."""
+
+    id: str
+    version: int
+    notice_type: NoticeType
+    status: NoticeStatus
+    published_at: datetime
+    submission_deadline: datetime | None
+    source: str
+
+    @classmethod
+    def of(cls, n: Notice) -> Member:
+        return cls(n.id, n.version, n.notice_type, n.status, n.published_at,
+                   n.submission_deadline, n.source)  # fmt: skip
+
+
+class CardBody(msgspec.Struct, frozen=True, kw_only=True):
+    """What a procedure document keeps besides its main notice (the `card` object)."""
+
+    procedure_id: str
+    notice_ids: list[str]
+    notice_types: list[str]
+    sources: list[str]
+    updated_at: datetime
+    members: list[Member] = msgspec.field(default_factory=list)
+    """Every notice of the card as it was when the card was made (the main one included,
+    with its own status and deadline: the card's notice shows the corrected ones)."""
+
+
+class HistoryBody(msgspec.Struct, frozen=True, kw_only=True):
+    notice_id: str
+    version: int
+    indexed_at: datetime
+    notice: Notice
+
+
+_encoder = msgspec.json.Encoder()
+
+
+@lru_cache(maxsize=65_536)
+def _cpv_chain(code: str) -> tuple[str, ...]:
+    return tuple(cpv_ancestors(code))
+
+
+def _notice_cpvs(notice: Notice) -> Iterable[str]:
+    if notice.cpv_main:
+        yield notice.cpv_main
+    yield from notice.cpv_additional
+    for lot in notice.lots:
+        if lot.cpv_main:
+            yield lot.cpv_main
+        yield from lot.cpv_additional
+
+
+def _places(notice: Notice) -> list[Any]:
+    places = [notice.place] if notice.place else []
+    return places + [lot.place for lot in notice.lots if lot.place]
+
+
+def _nuts_prefixes(code: str) -> list[str]:
+    return [code[:n] for n in range(2, len(code) + 1)]
+
+
+def derived_fields(notice: Notice, indexed_at: datetime) -> Derived:
+    """The filter and facet values of a notice.
+
+    Place of performance first, the buyer's location when the notice gives none: a company
+    looking for work in a département wants the work there, and most notices that omit a
+    place are performed where the buyer is.
+    """
+    cpv = sorted({a for code in _notice_cpvs(notice) for a in _cpv_chain(code)})
+    places = _places(notice)
+    departments = {d for p in places for d in p.departments}
+    regions = {r for p in places for r in p.regions}
+    nuts = {code for p in places for code in p.nuts}
+    buyer = notice.buyer
+    if buyer is not None:
+        if not departments and buyer.department:
+            departments.add(buyer.department)
+        if not regions and buyer.region:
+            regions.add(buyer.region)
+        if not nuts and buyer.nuts:
+            nuts.add(buyer.nuts)
+    buyer_ids: set[str] = set()
+    if buyer is not None:
+        buyer_ids = {i for i in (buyer.siret, buyer.siren) if i}
+        if buyer.siret and not buyer.siren:
+            buyer_ids.add(buyer.siret[:9])
+    return Derived(
+        cpv=cpv,
+        cpv_division=sorted({c[:2] for c in cpv}),
+        department=sorted(departments),
+        region=sorted(regions),
+        nuts=sorted({p for code in nuts for p in _nuts_prefixes(code)}),
+        buyer_id=sorted(buyer_ids),
+        indexed_at=indexed_at,
+    )
+
+
+def _splice(base: bytes, extra: bytes) -> bytes:
+    """`{...base}` + `,extra}`: adds top-level keys to an encoded object without re-parsing."""
+    return base[:-1] + b"," + extra + b"}"
+
+
+def notice_document(notice: Notice, indexed_at: datetime) -> bytes:
+    """The JSON body of a notices-index document."""
+    derived = _encoder.encode(derived_fields(notice, indexed_at))
+    return _splice(_encoder.encode(notice), b'"derived":' + derived)
+
+
+def card_document(card: ProcedureCard, members: list[Notice], indexed_at: datetime) -> bytes:
+    """The JSON body of a procedures-index document: the main notice, searchable as a
+    notice, and the card's other fields with a summary of each member under `card`."""
+    body = CardBody(
+        procedure_id=card.procedure_id,
+        notice_ids=card.notice_ids,
+        notice_types=card.notice_types,
+        sources=card.sources,
+        updated_at=card.updated_at,
+        members=[Member.of(n) for n in members],
+    )
+    return _splice(notice_document(card.notice, indexed_at), b'"card":' + _encoder.encode(body))
+
+
+def history_document(notice: Notice, indexed_at: datetime) -> bytes:
+    body = HistoryBody(
+        notice_id=notice.id, version=notice.version, indexed_at=indexed_at, notice=notice
+    )
+    return _encoder.encode(body)
+
+
+def history_id(notice_id: str, version: int) -> str:
+    return f"{notice_id}#{version}"
+
+
+def decode_notice(source: dict[str, Any]) -> Notice:
+    """The notice of a notices or procedures document (extra keys are ignored by `Notice`)."""
+    return msgspec.convert(source, Notice)
+
+
+def decode_card_body(source: dict[str, Any]) -> CardBody:
+    return msgspec.convert(source["card"], CardBody)
+
+
+def decode_card(source: dict[str, Any]) -> ProcedureCard:
+    body = decode_card_body(source)
+    return ProcedureCard(
+        procedure_id=body.procedure_id,
+        notice=decode_notice(source),
+        notice_ids=body.notice_ids,
+        notice_types=body.notice_types,
+        sources=body.sources,
+        updated_at=body.updated_at,
+    )
+
+
+def decode_history(source: dict[str, Any]) -> Notice:
+    return msgspec.convert(source["notice"], Notice)
