@@ -76,7 +76,10 @@ async def get_dead_letter(js: JetStreamContext, sequence: int) -> DeadLetter | N
 
 async def retry_dead_letter(js: JetStreamContext, letter: DeadLetter) -> None:
     """Send the original message back to its stage, then remove the dead letter."""
-    headers = {k: v for k, v in letter.headers.items() if not k.startswith("Scope-Dead-")}
+    # JetStream's own headers (Msg-Id, expected stream) belonged to the earlier publications.
+    headers = {
+        k: v for k, v in letter.headers.items() if not k.startswith(("Scope-Dead-", "Nats-"))
+    }
     headers[h.MSG_ID] = f"retry:{letter.sequence}:{datetime.now(UTC).isoformat()}"
     await js.publish(
         letter.original_subject, letter.data, timeout=PUBLISH_TIMEOUT_SECONDS, headers=headers

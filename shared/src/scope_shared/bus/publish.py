@@ -109,7 +109,7 @@ async def publish_dead_letter(
 ) -> PubAck:
     """Keep what a stage could not process: the original bytes and headers, plus the reason."""
     field_path = getattr(error, "field_path", None) or _msgspec_path(error)
-    headers = {k: v for k, v in (original_headers or {}).items() if k != h.MSG_ID}
+    headers = {k: v for k, v in (original_headers or {}).items() if not k.startswith("Nats-")}
     headers.update(
         {
             h.DEAD_STAGE: stage,
