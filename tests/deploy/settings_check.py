@@ -24,11 +24,9 @@ SETTINGS: dict[str, tuple[type[CommonSettings], str]] = {
     "search-api": (ApiSettings, "API_"),
 }
 
-PENDING_SETTINGS = frozenset({"SCOPE_OPENSEARCH_CA", "SCOPE_OPENSEARCH_VERIFY_CERTS"})
-"""Settings the deployment files already set and Scope does not have yet
-(docs/deployment.md, "Settings Scope still lacks"): the OpenSearch store's CA bundle and,
-for the demo certificates of the compose trial only, turning verification off. Until they
-exist the indexer and the search API refuse to start, naming them."""
+PENDING_SETTINGS: frozenset[str] = frozenset()
+"""Settings the deployment files would set before Scope has them (none today): set aside
+here so the files can lead the code, and checked like any other once they exist."""
 
 
 def load_service_settings(service: str, env: Mapping[str, str]) -> CommonSettings:

@@ -50,6 +50,10 @@ class CommonSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
         data_dir: Where embedded state lives (the embedded store, a local nats-server).
         cache_dir: Downloads (OpenSearch distribution, module jars).
         store: `auto` uses OpenSearch when `opensearch_url` is set, else the embedded store.
+        opensearch_url: `https://user:password@host:9200` (several comma-separated).
+        opensearch_ca: CA bundle to verify OpenSearch's HTTPS certificate.
+        opensearch_verify_certs: False only for a trial with self-signed demo certificates.
+        stream_replicas: Replicas of every stream and bucket (3 on a 3-server NATS cluster).
     """
 
     nats_url: list[str] = msgspec.field(default_factory=lambda: ["nats://127.0.0.1:4222"])
@@ -66,6 +70,9 @@ class CommonSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     cache_dir: Path = msgspec.field(default_factory=default_cache_dir)
     store: StoreKind = "auto"
     opensearch_url: str = ""
+    opensearch_ca: str = ""
+    opensearch_verify_certs: bool = True
+    stream_replicas: int = 1
 
 
 S = TypeVar("S", bound=CommonSettings)

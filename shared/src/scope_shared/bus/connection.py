@@ -83,7 +83,7 @@ async def ensure_streams(js: JetStreamContext, settings: CommonSettings) -> None
             await js.update_stream(config)
 
 
-async def kv_bucket(js: JetStreamContext, name: str) -> KeyValue:
+async def kv_bucket(js: JetStreamContext, name: str, replicas: int = 1) -> KeyValue:
     """One of the KV buckets declared in `KV_BUCKETS`, created on first use."""
     try:
         return await js.key_value(name)
@@ -94,6 +94,7 @@ async def kv_bucket(js: JetStreamContext, name: str) -> KeyValue:
                 history=KV_HISTORY,
                 storage=StorageType.FILE,
                 description=KV_BUCKETS[name],
+                replicas=replicas,
             )
         )
 
@@ -103,7 +104,7 @@ async def harvester_state_bucket(js: JetStreamContext) -> KeyValue:
     return await kv_bucket(js, HARVESTER_STATE_BUCKET)
 
 
-async def raw_payloads_store(js: JetStreamContext) -> ObjectStore:
+async def raw_payloads_store(js: JetStreamContext, replicas: int = 1) -> ObjectStore:
     """The object store for payloads over the message limit, created on first use."""
     try:
         return await js.object_store(RAW_PAYLOADS_BUCKET)
@@ -113,6 +114,7 @@ async def raw_payloads_store(js: JetStreamContext) -> ObjectStore:
             config=ObjectStoreConfig(
                 description="Raw payloads too large for one message, named <source>/<sha256>.",
                 storage=StorageType.FILE,
+                replicas=replicas,
             ),
         )
 
@@ -121,5 +123,5 @@ async def ensure_topology(js: JetStreamContext, settings: CommonSettings) -> Non
     """Everything a fresh server needs before any service runs."""
     await ensure_streams(js, settings)
     for name in KV_BUCKETS:
-        await kv_bucket(js, name)
-    await raw_payloads_store(js)
+        await kv_bucket(js, name, settings.stream_replicas)
+    await raw_payloads_store(js, settings.stream_replicas)

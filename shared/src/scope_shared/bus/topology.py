@@ -129,7 +129,9 @@ def _max_age(days: int) -> float:
     return days * SECONDS_PER_DAY
 
 
-def _stream(name: str, description: str, subject_prefix: str, max_age_days: int) -> StreamConfig:
+def _stream(
+    name: str, description: str, subject_prefix: str, max_age_days: int, replicas: int
+) -> StreamConfig:
     return StreamConfig(
         name=name,
         description=description,
@@ -140,6 +142,7 @@ def _stream(name: str, description: str, subject_prefix: str, max_age_days: int)
         max_msg_size=MAX_MESSAGE_BYTES,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
         max_age=_max_age(max_age_days),
+        num_replicas=replicas,
     )
 
 
@@ -151,17 +154,20 @@ def stream_configs(settings: CommonSettings) -> list[StreamConfig]:
             "Raw notices as harvested: Scope's archive, replayable.",
             RAW_SUBJECT_PREFIX,
             settings.raw_max_age_days,
+            settings.stream_replicas,
         ),
         _stream(
             NOTICES_STREAM,
             "Canonical notices, one message per new version.",
             NOTICES_SUBJECT_PREFIX,
             settings.notices_max_age_days,
+            settings.stream_replicas,
         ),
         _stream(
             DEAD_STREAM,
             "What a stage could not process, with the reason and original bytes.",
             DEAD_SUBJECT_PREFIX,
             0,
+            settings.stream_replicas,
         ),
     ]

@@ -24,7 +24,11 @@ def open_store(settings: CommonSettings) -> SearchStore:
             raise ConfigError("SCOPE_OPENSEARCH_URL is required when SCOPE_STORE=opensearch")
         from scope_shared.store.opensearch import OpenSearchStore  # noqa: PLC0415 - per kind
 
-        return OpenSearchStore(settings.opensearch_url)
+        return OpenSearchStore(
+            settings.opensearch_url,
+            ca_certs=settings.opensearch_ca or None,
+            verify_certs=settings.opensearch_verify_certs,
+        )
     from scope_shared.store.embedded import EmbeddedStore  # noqa: PLC0415 - per kind
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)

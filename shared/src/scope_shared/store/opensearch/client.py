@@ -26,13 +26,22 @@ class MsgspecSerializer(JSONSerializer):
         return _encoder.encode(data).decode()
 
 
-def make_client(url: str, *, timeout: float, connections: int = 10) -> Any:
+def make_client(
+    url: str,
+    *,
+    timeout: float,
+    connections: int = 10,
+    ca_certs: str | None = None,
+    verify_certs: bool = True,
+) -> Any:
     """An `AsyncOpenSearch` for one URL (or several, comma-separated).
 
     Args:
         url: `http://host:9200`; user and password may be in the URL.
         timeout: Seconds for every request unless a call passes its own (bulk and reindex do).
         connections: Pool size per node: the indexer's concurrent batches plus searches.
+        ca_certs: CA bundle for an `https://` URL; the system's trust store when None.
+        verify_certs: False only for self-signed trial certificates.
     """
     hosts = [h.strip() for h in url.split(",") if h.strip()]
     return AsyncOpenSearch(
@@ -45,4 +54,7 @@ def make_client(url: str, *, timeout: float, connections: int = 10) -> Any:
         max_retries=0,
         retry_on_timeout=False,
         maxsize=connections,
+        ca_certs=ca_certs or None,
+        verify_certs=verify_certs,
+        ssl_show_warn=verify_certs,
     )

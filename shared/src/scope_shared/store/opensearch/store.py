@@ -52,12 +52,15 @@ class OpenSearchStore:
     def __init__(
         self, url: str, *, index_prefix: str = "scope", timeout: float = 10.0,
         refresh: Refresh = False, replicas: int = 0, shards: int = 1,
+        ca_certs: str | None = None, verify_certs: bool = True,
     ) -> None:  # fmt: skip
         self.names = IndexNames(index_prefix)
         self._timeout = timeout
         self._refresh = refresh
         self._layout = admin.Layout(replicas=replicas, shards=shards)
-        self._client: Any = make_client(url, timeout=timeout)
+        self._client: Any = make_client(
+            url, timeout=timeout, ca_certs=ca_certs, verify_certs=verify_certs
+        )
 
     async def setup(self) -> None:
         """Templates, indices and aliases; idempotent, and adds new schema fields in place."""
