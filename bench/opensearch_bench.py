@@ -47,7 +47,7 @@ from scope_shared.store import FACETS, SearchQuery
 from scope_shared.store.opensearch import OpenSearchStore
 from scope_shared.store.opensearch.bulk import Action, run_bulk
 from scope_shared.store.opensearch.documents import notice_document
-from tests.stores.conftest import _normalize_fixtures
+from tests.support.corpus import normalize_fixtures
 
 START = datetime(2015, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 11 * 365
@@ -310,7 +310,7 @@ async def latency(store: OpenSearchStore, factory: Factory, repeats: int) -> dic
 
 
 async def _corpus() -> list[Notice]:
-    notices = await _normalize_fixtures()
+    notices = await normalize_fixtures()
     return [n for n in notices if n.version == 1]
 
 

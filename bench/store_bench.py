@@ -40,16 +40,14 @@ from typing import Any
 
 import msgspec
 
-from scope_normalizer.detect import split_file
-from scope_normalizer.pipeline import Normalizer
-from scope_shared.errors import PermanentError
 from scope_shared.reference import departments
-from scope_shared.schema import Amount, Notice, Place, make_raw_notice
+from scope_shared.schema import Amount, Notice, Place
 from scope_shared.store import SearchQuery
 from scope_shared.store.embedded import EmbeddedStore
 from scope_shared.store.embedded.analysis import words
 from scope_shared.store.embedded.fields import columns
 from scope_shared.store.embedded.schema import PRAGMAS
+from tests.support.corpus import normalize_fixtures
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 FOLDERS = {"france_boamp": "france_boamp", "europe_ted": "europe_ted",
@@ -60,27 +58,7 @@ SPAN_SECONDS = 9 * 365 * 86400
 
 async def load_templates() -> list[Notice]:
     """Every real sample that maps, as the contract suite's corpus fixture builds it."""
-    normalizer = Normalizer.in_memory()
-    notices: list[Notice] = []
-    for folder, source in FOLDERS.items():
-        for path in sorted((FIXTURES / folder).rglob("*")):
-            if path.suffix not in {".json", ".xml"} or "schema" in path.name:
-                continue
-            try:
-                items = list(split_file(path.read_bytes(), path.as_uri()))
-            except (PermanentError, ValueError):
-                continue
-            for item in items:
-                raw = make_raw_notice(
-                    source=source, source_id=item.source_id, format=item.format,
-                    payload=item.payload, url=path.as_uri(), content_type="application/json",
-                    run_id="bench", fetched_at=START, attributes=item.attributes,
-                )  # fmt: skip
-                try:
-                    notices.append((await normalizer.normalize(raw, item.payload)).notice)
-                except PermanentError:
-                    continue
-    return notices
+    return await normalize_fixtures()
 
 
 class Generator:

@@ -23,7 +23,9 @@ from nats.js import JetStreamContext
 
 from scope_shared.devservices.nats import NatsServer
 from scope_shared.devservices.process import port_open
+from scope_shared.schema import Notice
 from tests.support.bus import reset_bus
+from tests.support.corpus import normalize_fixtures
 from tests.support.ports import free_port
 from tests.support.servers import test_opensearch_server
 
@@ -91,6 +93,14 @@ async def nc(nats_url: str) -> AsyncIterator[NatsClient]:
 @pytest.fixture
 def js(nc: NatsClient) -> JetStreamContext:
     return nc.jetstream()
+
+
+@pytest.fixture(scope="session")
+async def corpus() -> list[Notice]:
+    """Every real sample that maps, as canonical notices (hundreds, from every source)."""
+    notices = await normalize_fixtures()
+    assert len(notices) > 500, "the corpus should hold every mappable real sample"
+    return notices
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from scope_search_api.settings import ApiSettings
 from scope_shared.schema import Notice
 from scope_shared.store import SearchStore
 from tests.search_api.model import latest_versions
-from tests.stores.conftest import _normalize_fixtures
+from tests.support.corpus import normalize_fixtures
 from tests.support.ports import free_port
 
 FRONT_END = "https://app.example.org"
@@ -49,7 +49,7 @@ def api_settings(**overrides: Any) -> ApiSettings:
 @pytest.fixture(scope="session")
 async def corpus() -> list[Notice]:
     """Every real sample that maps (every version), as the stores' tests build it."""
-    notices = await _normalize_fixtures()
+    notices = await normalize_fixtures()
     assert len(notices) > 500
     return notices
 

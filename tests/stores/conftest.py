@@ -1,4 +1,4 @@
-"""Store fixtures: the real-sample corpus, and a fresh store of each kind.
+"""Store fixtures: a fresh store of each kind (the real-sample `corpus` is in tests/conftest).
 
 `store` is parametrized over both kinds, so every test using it runs on the embedded store
 and on the real OpenSearch node: that is the contract suite.
@@ -12,52 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scope_normalizer.detect import split_file
-from scope_normalizer.pipeline import Normalizer
-from scope_shared.errors import PermanentError
-from scope_shared.schema import Notice, make_raw_notice
 from scope_shared.store import SearchStore
-from tests.support.golden import FETCHED_AT
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-SOURCES_BY_FOLDER = {
-    "france_boamp": "france_boamp",
-    "europe_ted": "europe_ted",
-    "france_decp": "france_decp",
-    "ocds": "ocds_api",
-}
-
-
-async def _normalize_fixtures() -> list[Notice]:
-    normalizer = Normalizer.in_memory()
-    notices: list[Notice] = []
-    for folder, source in SOURCES_BY_FOLDER.items():
-        for path in sorted((FIXTURES / folder).rglob("*")):
-            if path.suffix not in {".json", ".xml"} or "schema" in path.name or ".xsd" in path.name:
-                continue
-            try:
-                items = list(split_file(path.read_bytes(), path.as_uri()))
-            except (PermanentError, ValueError):
-                continue
-            for item in items:
-                raw = make_raw_notice(
-                    source=source, source_id=item.source_id, format=item.format,
-                    payload=item.payload, url=path.as_uri(), content_type="application/json",
-                    run_id="corpus", fetched_at=FETCHED_AT, attributes=item.attributes,
-                )  # fmt: skip
-                try:
-                    notices.append((await normalizer.normalize(raw, item.payload)).notice)
-                except PermanentError:
-                    continue
-    return notices
-
-
-@pytest.fixture(scope="session")
-async def corpus() -> list[Notice]:
-    """Every real sample that maps, as canonical notices (hundreds, from every source)."""
-    notices = await _normalize_fixtures()
-    assert len(notices) > 500, "the corpus should hold every mappable real sample"
-    return notices
 
 
 @pytest.fixture(params=["embedded", "opensearch"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
+
 from scope_indexer.settings import IndexerSettings
 from scope_indexer.writer import BulkWriter
 from scope_shared.bus import INDEXER_CONSUMER, ConsumerRunner, Stage, connect, ensure_topology
@@ -20,10 +22,15 @@ async def run_indexer(settings: IndexerSettings, stop: asyncio.Event) -> None:
     nc = await connect(settings, "scope-indexer")
     js = nc.jetstream()
     await ensure_topology(js, settings)
-    writer = BulkWriter(store, max_backoff=settings.indexer_max_backoff)
+    writer = BulkWriter(
+        store,
+        stop=stop,
+        max_backoff=settings.indexer_max_backoff,
+        heartbeat=settings.indexer_ack_wait / 3,
+    )
     runner = ConsumerRunner(
         js,
-        INDEXER_CONSUMER,
+        msgspec.structs.replace(INDEXER_CONSUMER, ack_wait=settings.indexer_ack_wait),
         stage=Stage.INDEX,
         batch_handler=writer.write,
         batch_size=settings.indexer_batch_size,
@@ -32,8 +39,10 @@ async def run_indexer(settings: IndexerSettings, stop: asyncio.Event) -> None:
     try:
         await runner.run(stop)
     finally:
-        await nc.drain()
-        await store.close()
+        try:
+            await nc.drain()
+        finally:
+            await store.close()
 
 
 def main() -> int:

@@ -12,9 +12,12 @@ class IndexerSettings(CommonSettings, frozen=True, kw_only=True):
     indexer_fetch_timeout: Seconds a pull waits to fill a batch: the flush-by-time bound.
     indexer_max_backoff: Longest pause, in seconds, while the store refuses writes.
     indexer_metrics_port: Port of /metrics (0: none).
+    indexer_ack_wait: Seconds before a batch a crashed replica held is redelivered; longer
+        than the slowest bulk request, or a live replica's batch would be sent twice.
     """
 
     indexer_batch_size: int = 500
     indexer_fetch_timeout: float = 1.0
     indexer_max_backoff: float = 60.0
     indexer_metrics_port: int = 9103
+    indexer_ack_wait: float = 60.0

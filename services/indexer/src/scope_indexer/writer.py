@@ -4,8 +4,12 @@ Messages are decoded strictly (a bad one is dead-lettered), written to the store
 call, and settled by what the store said of each document:
 - indexed, or stale (an older version than the one the store has): acknowledged;
 - failed for the document itself (a mapping error): dead-lettered with the store's reason;
-- failed because the store is unavailable or overloaded: redelivered later, and the writer
-  pauses with a growing delay, so nothing is held only in memory while the store is down.
+- failed because the store is unavailable or overloaded: the writer keeps the batch, pauses
+  with a growing delay, and writes those documents again until the store takes them. It
+  tells JetStream it is still working on them (`in_progress`), so an outage of any length
+  neither redelivers them elsewhere nor counts against their deliveries: an outage never
+  dead-letters a notice. The messages stay unacknowledged in JetStream meanwhile, so a crash
+  loses nothing; on shutdown the writer gives them back for redelivery.
 """
 
 from __future__ import annotations
@@ -34,49 +38,74 @@ log = get_logger(stage="index")
 
 
 class BulkWriter:
-    def __init__(self, store: SearchStore, *, max_backoff: float = 60.0) -> None:
+    """Attributes:
+    store: Where notices go.
+    stop: Set on shutdown: a pause ends and the batch is given back for redelivery.
+    max_backoff: Longest pause between two attempts while the store refuses writes.
+    heartbeat: Seconds between `in_progress` signals while paused; well under the
+        consumer's ack wait, so that JetStream never redelivers a batch being retried.
+    """
+
+    def __init__(
+        self,
+        store: SearchStore,
+        *,
+        stop: asyncio.Event | None = None,
+        max_backoff: float = 60.0,
+        heartbeat: float = 10.0,
+    ) -> None:
         self.store = store
+        self.stop = stop or asyncio.Event()
         self.max_backoff = max_backoff
+        self.heartbeat = heartbeat
         self.failures_in_a_row = 0
 
     async def write(self, msgs: Sequence[Msg]) -> list[BaseException | None]:
         outcomes: list[BaseException | None] = [None] * len(msgs)
-        notices: list[Notice] = []
-        positions: list[int] = []
+        pending: dict[int, Notice] = {}
         for position, msg in enumerate(msgs):
             try:
-                notices.append(decode_notice(msg.data))
-                positions.append(position)
+                pending[position] = decode_notice(msg.data)
             except (msgspec.ValidationError, msgspec.DecodeError) as exc:
                 outcomes[position] = exc
-        if notices:
-            await self._write_notices(notices, positions, outcomes)
+        while pending:
+            pending = await self._attempt(pending, outcomes)
+            if not pending:
+                self.failures_in_a_row = 0
+            elif self.stop.is_set():
+                for position in pending:
+                    outcomes[position] = RetryableError("store unavailable at shutdown")
+                break
+            else:
+                await self._pause(len(pending), [msgs[p] for p in pending])
         return outcomes
 
-    async def _write_notices(
-        self, notices: list[Notice], positions: list[int], outcomes: list[BaseException | None]
-    ) -> None:
-        results = await self.store.index(notices)
-        retryable = 0
-        for position, result in zip(positions, results, strict=True):
+    async def _attempt(
+        self, pending: dict[int, Notice], outcomes: list[BaseException | None]
+    ) -> dict[int, Notice]:
+        """One bulk write; returns the documents the store could not take for now."""
+        results = await self.store.index(list(pending.values()))
+        retry: dict[int, Notice] = {}
+        for (position, notice), result in zip(pending.items(), results, strict=True):
             DOCUMENTS.labels(outcome="retried" if result.retryable else result.status).inc()
             if result.status != "failed":
                 continue
             if result.retryable:
-                retryable += 1
-                outcomes[position] = RetryableError(result.reason or "store unavailable")
+                retry[position] = notice
             else:
-                outcomes[position] = PermanentError(
-                    result.reason or "rejected by the store", field_path=None
-                )
-        if retryable:
-            await self._back_off(retryable, len(notices))
-        else:
-            self.failures_in_a_row = 0
+                outcomes[position] = PermanentError(result.reason or "rejected by the store")
+        return retry
 
-    async def _back_off(self, retryable: int, total: int) -> None:
-        """Pause before the next pull: the runner fetches nothing while this sleeps."""
+    async def _pause(self, waiting: int, msgs: list[Msg]) -> None:
+        """Wait before the next attempt, telling JetStream the messages are still in hand."""
         self.failures_in_a_row += 1
         delay = min(self.max_backoff, 2.0**self.failures_in_a_row) * random.uniform(0.5, 1.0)  # noqa: S311
-        log.warning("store_unavailable", retryable=retryable, batch=total, pause=round(delay, 1))
-        await asyncio.sleep(delay)
+        log.warning("store_unavailable", waiting=waiting, pause=round(delay, 1))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay
+        while (left := deadline - loop.time()) > 0 and not self.stop.is_set():
+            await asyncio.gather(*(msg.in_progress() for msg in msgs))
+            try:
+                await asyncio.wait_for(self.stop.wait(), timeout=min(left, self.heartbeat))
+            except TimeoutError:
+                continue
