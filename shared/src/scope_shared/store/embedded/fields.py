@@ -1,17 +1,11 @@
 """What the embedded store derives from a notice to filter, sort, facet and search on it.
 
-These are the contract's field semantics (docs/stores.md, "Derived fields"), in one place:
-- CPV: the main code, the additional codes and every lot's codes, each with all its ancestors
-  (`cpv_ancestors`), so a division, group or class filter finds the finer codes below it;
-- CPV division facet: the two-digit division (`45`) of each of those codes;
+The contract's field semantics (CPV with ancestors, places with the buyer's as fallback, NUTS
+prefixes) are `scope_shared.store.derived`, shared with the OpenSearch store. Here:
 - facet values of the multi-valued facets (CPV divisions, departments, regions) are also kept
   on the notice row as one space-separated string (`45 71`): counting `GROUP BY` that column
   and splitting the few distinct strings in Python counts each notice once per value, without
   a join per notice (the join made facets ten times slower on large result sets);
-- department, region, NUTS: the place of performance (notice and lots); when it gives none of
-  one kind, the buyer's (a notice without a place is mostly performed where its buyer is);
-  NUTS codes are stored with every prefix of two characters or more (`FRK26`, `FRK2`, `FRK`,
-  `FR`), so a filter on a coarser NUTS level finds the finer ones;
 - buyer: SIRET, SIREN (given, else the SIRET's first nine digits) and name;
 - estimated value: the procedure's `estimated_value.amount`, compared as given, whatever the
   currency (the schema does not convert).
@@ -24,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 
-from scope_shared.reference import cpv_ancestors
 from scope_shared.schema import Notice
+from scope_shared.store.derived import cpv_divisions, cpv_terms, locations, nuts_prefixes
 from scope_shared.store.embedded.analysis import analysed_text
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,50 +49,16 @@ def from_micros(value: int) -> datetime:
     return _EPOCH + value * _MICROSECOND
 
 
-def normalize_cpv_filter(code: str) -> str:
-    """`45` -> `45000000`, `4523` -> `45230000`, `45233140-2` -> `45233140`."""
-    return code.split("-", 1)[0].strip().ljust(8, "0")[:8]
-
-
-def cpv_codes(notice: Notice) -> list[str]:
-    """Main, additional and lot CPV codes, in order, without repeats."""
-    codes = [notice.cpv_main, *notice.cpv_additional]
-    for lot in notice.lots:
-        codes.extend([lot.cpv_main, *lot.cpv_additional])
-    return list(dict.fromkeys(code for code in codes if code))
-
-
-def _locations(notice: Notice) -> tuple[set[str], set[str], set[str]]:
-    """Departments, regions and NUTS codes: the place of performance (notice and lots); for
-    each of the three left empty by it, the buyer's own."""
-    places = [p for p in (notice.place, *(lot.place for lot in notice.lots)) if p is not None]
-    departments = {d for p in places for d in p.departments}
-    regions = {r for p in places for r in p.regions}
-    nuts = {n for p in places for n in p.nuts}
-    buyer = notice.buyer
-    if buyer is not None:
-        if not departments and buyer.department:
-            departments.add(buyer.department)
-        if not regions and buyer.region:
-            regions.add(buyer.region)
-        if not nuts and buyer.nuts:
-            nuts.add(buyer.nuts)
-    return departments, regions, nuts
-
-
 def terms(notice: Notice) -> list[tuple[int, str]]:
     """Every (field, value) pair of the notice's multi-valued filters, without repeats."""
     pairs: dict[tuple[int, str], None] = {}
-    for code in cpv_codes(notice):
-        for ancestor in cpv_ancestors(code):
-            pairs[(TermField.CPV, ancestor)] = None
+    for code in cpv_terms(notice):
         pairs[(TermField.CPV, code)] = None
-    departments, regions, nuts = _locations(notice)
+    departments, regions, nuts = locations(notice)
     pairs.update(((TermField.DEPARTMENT, value), None) for value in sorted(departments))
     pairs.update(((TermField.REGION, value), None) for value in sorted(regions))
     for code in sorted(nuts):
-        for size in range(2, len(code) + 1):
-            pairs[(TermField.NUTS, code[:size])] = None
+        pairs.update(((TermField.NUTS, prefix), None) for prefix in nuts_prefixes(code))
     return list(pairs)
 
 
@@ -129,7 +89,7 @@ def _joined(values: Iterable[str]) -> str | None:
 
 def columns(notice: Notice) -> NoticeColumns:
     buyer = notice.buyer
-    departments, regions, _ = _locations(notice)
+    departments, regions, _ = locations(notice)
     siret = buyer.siret if buyer else None
     siren = (buyer.siren or (siret[:9] if siret else None)) if buyer else None
     return NoticeColumns(
@@ -145,7 +105,7 @@ def columns(notice: Notice) -> NoticeColumns:
         buyer_siret=siret,
         buyer_siren=siren,
         buyer_name=buyer.name if buyer else None,
-        cpv_divisions=_joined(code[:2] for code in cpv_codes(notice)),
+        cpv_divisions=_joined(cpv_divisions(notice)),
         departments=_joined(departments),
         regions=_joined(regions),
     )

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from scope_shared.store.contract import SearchQuery, SortOrder
+from scope_shared.store.derived import normalize_cpv_filter
 from scope_shared.store.embedded.fields import (
     MISSING_DEADLINE,
     MISSING_VALUE,
     TermField,
     micros,
-    normalize_cpv_filter,
 )
 from scope_shared.store.embedded.syntax import TextQuery, buyer_name_expression
 

@@ -8,16 +8,20 @@ because this runs once per notice per batch on the indexing hot path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import msgspec
 
-from scope_shared.reference import cpv_ancestors
 from scope_shared.schema import Notice, NoticeStatus, NoticeType
 from scope_shared.store.contract import ProcedureCard
+from scope_shared.store.derived import (
+    buyer_ids,
+    cpv_divisions,
+    cpv_terms,
+    locations,
+    nuts_prefixes,
+)
 
 
 class Derived(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,62 +82,19 @@ class HistoryBody(msgspec.Struct, frozen=True, kw_only=True):
 _encoder = msgspec.json.Encoder()
 
 
-@lru_cache(maxsize=65_536)
-def _cpv_chain(code: str) -> tuple[str, ...]:
-    return tuple(cpv_ancestors(code))
-
-
-def _notice_cpvs(notice: Notice) -> Iterable[str]:
-    if notice.cpv_main:
-        yield notice.cpv_main
-    yield from notice.cpv_additional
-    for lot in notice.lots:
-        if lot.cpv_main:
-            yield lot.cpv_main
-        yield from lot.cpv_additional
-
-
-def _places(notice: Notice) -> list[Any]:
-    places = [notice.place] if notice.place else []
-    return places + [lot.place for lot in notice.lots if lot.place]
-
-
-def _nuts_prefixes(code: str) -> list[str]:
-    return [code[:n] for n in range(2, len(code) + 1)]
-
-
 def derived_fields(notice: Notice, indexed_at: datetime) -> Derived:
     """The filter and facet values of a notice.
 
-    Place of performance first, the buyer's location when the notice gives none: a company
-    looking for work in a département wants the work there, and most notices that omit a
-    place are performed where the buyer is.
+    The semantics are the contract's, shared with the embedded store (`store/derived.py`).
     """
-    cpv = sorted({a for code in _notice_cpvs(notice) for a in _cpv_chain(code)})
-    places = _places(notice)
-    departments = {d for p in places for d in p.departments}
-    regions = {r for p in places for r in p.regions}
-    nuts = {code for p in places for code in p.nuts}
-    buyer = notice.buyer
-    if buyer is not None:
-        if not departments and buyer.department:
-            departments.add(buyer.department)
-        if not regions and buyer.region:
-            regions.add(buyer.region)
-        if not nuts and buyer.nuts:
-            nuts.add(buyer.nuts)
-    buyer_ids: set[str] = set()
-    if buyer is not None:
-        buyer_ids = {i for i in (buyer.siret, buyer.siren) if i}
-        if buyer.siret and not buyer.siren:
-            buyer_ids.add(buyer.siret[:9])
+    departments, regions, nuts = locations(notice)
     return Derived(
-        cpv=cpv,
-        cpv_division=sorted({c[:2] for c in cpv}),
+        cpv=cpv_terms(notice),
+        cpv_division=cpv_divisions(notice),
         department=sorted(departments),
         region=sorted(regions),
-        nuts=sorted({p for code in nuts for p in _nuts_prefixes(code)}),
-        buyer_id=sorted(buyer_ids),
+        nuts=sorted({p for code in nuts for p in nuts_prefixes(code)}),
+        buyer_id=sorted(buyer_ids(notice)),
         indexed_at=indexed_at,
     )
 
