@@ -7,6 +7,9 @@ outage test stops for 30 seconds in the middle of the stream.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from pathlib import Path
 
 import msgspec
@@ -31,6 +34,8 @@ from scope_shared.store import SearchQuery, SearchStore
 from scope_shared.store.factory import open_store
 from tests.support.bus import stream_messages
 from tests.support.ports import free_port
+
+SCOPE = Path(sys.executable).parent / "scope"
 
 
 async def _indexed(js: JetStreamContext) -> bool:
@@ -57,6 +62,17 @@ async def _wait_drained(js: JetStreamContext, limit: float = 120) -> None:
 
 async def _count(store: SearchStore) -> int:
     return (await store.search(SearchQuery(page_size=1))).total
+
+
+def _indexer_env(nats_url: str, data_dir: Path) -> dict[str, str]:
+    return dict(os.environ) | {
+        "SCOPE_NATS_URL": nats_url,
+        "SCOPE_DATA_DIR": str(data_dir),
+        "SCOPE_STORE": "embedded",
+        "SCOPE_INDEXER_BATCH_SIZE": "50",
+        "SCOPE_INDEXER_ACK_WAIT": "2",
+        "SCOPE_INDEXER_METRICS_PORT": "0",
+    }
 
 
 def _settings(nats_url: str, tmp_path: Path, **extra: object) -> IndexerSettings:
@@ -106,12 +122,19 @@ async def test_indexer_killed_mid_bulk_loses_nothing_and_doubles_nothing(
     versions = [*corpus, *bumped]
     for notice in versions:
         await publish_notice(js, notice)
-    first = asyncio.create_task(run_indexer(settings, asyncio.Event()))
-    async with asyncio.timeout(60):
-        while await _delivered(js) < 100:  # noqa: ASYNC110 - polls the consumer's counters
-            await asyncio.sleep(0.01)
-    first.cancel()  # a crash mid-bulk: no drain, nothing acknowledged for the batch in flight
-    await asyncio.gather(first, return_exceptions=True)
+    # A real crash: the first indexer is a process, killed with SIGKILL mid-bulk.
+    first = await asyncio.create_subprocess_exec(
+        str(SCOPE), "run", "indexer", env=_indexer_env(nats_url, tmp_path),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(60):
+            while await _delivered(js) < 100:  # noqa: ASYNC110 - polls the consumer's counters
+                await asyncio.sleep(0.01)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    assert not await _indexed(js), "the kill should leave part of the stream to index"
 
     restarted = _settings(nats_url, tmp_path, store="embedded")
     stop = asyncio.Event()
