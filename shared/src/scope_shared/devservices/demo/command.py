@@ -24,7 +24,7 @@ from scope_shared.devservices.nats import NatsServer
 from scope_shared.devservices.replay.composite import build_replay
 from scope_shared.lifecycle import install_stop_signals
 
-console = Console()
+console = Console(soft_wrap=True)
 
 OFFLINE_SOURCES = ("france_boamp", "europe_ted", "france_decp", "ocds_api")
 DRAIN_TIMEOUT_SECONDS = 600.0
@@ -73,8 +73,8 @@ async def run_demo(live: bool, check: bool, api_port: int, replay_port: int) -> 
         services.stop()
         if replay_runner is not None:
             await replay_runner.cleanup()
-        if check:
-            nats_server.stop()
+        # The server's data stays under the data dir: the next run starts from it.
+        nats_server.stop()
 
 
 def _service_env(
