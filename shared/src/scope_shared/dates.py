@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -42,10 +43,23 @@ def parse_datetime(text: object, default_zone: ZoneInfo = PARIS) -> datetime | N
     otherwise, e.g. TED's Brussels time). Returns None for empty, unparseable or impossible
     input (`2026-13-45`, a year out of range): a missing or broken date is not an error.
     """
+    if not isinstance(text, str):
+        return None
+    return _cached_datetime(text, default_zone)
+
+
+@lru_cache(maxsize=65_536)
+def _cached_datetime(text: str, default_zone: ZoneInfo) -> datetime | None:
+    """Cached: the dates of one source repeat (publication days, deadlines at noon)."""
     try:
         return _parse_datetime(text, default_zone)
     except (ValueError, OverflowError):
         return None
+
+
+def clear_cache() -> None:
+    """Forget cached dates (benchmarks measure each round from a cold cache)."""
+    _cached_datetime.cache_clear()
 
 
 def _parse_datetime(text: object, default_zone: ZoneInfo) -> datetime | None:
