@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from scope_shared.schema import Notice
 from scope_shared.store import SearchStore
+from tests.stores.model import latest_versions
 
 
 @pytest.fixture(params=["embedded", "opensearch"])
@@ -33,3 +35,14 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "opensearch":
         await created.drop()  # type: ignore[attr-defined]
     await created.close()
+
+
+@pytest.fixture
+async def loaded(store: SearchStore, corpus: list[Notice]) -> SearchStore:
+    await store.index(corpus)
+    return store
+
+
+@pytest.fixture
+def latest(corpus: list[Notice]) -> list[Notice]:
+    return list(latest_versions(corpus).values())

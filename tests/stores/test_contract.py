@@ -35,17 +35,6 @@ from tests.stores.model import (
 pytestmark = pytest.mark.timeout(600)
 
 
-@pytest.fixture
-async def loaded(store: SearchStore, corpus: list[Notice]) -> SearchStore:
-    await store.index(corpus)
-    return store
-
-
-@pytest.fixture
-def latest(corpus: list[Notice]) -> list[Notice]:
-    return list(latest_versions(corpus).values())
-
-
 # --- Indexing, look-ups, versions -------------------------------------------------------
 
 

@@ -12,22 +12,10 @@ from scope_shared.store import SearchQuery, SearchStore, contract, procedure_car
 from tests.stores.model import (
     all_hits,
     expected_facet,
-    latest_versions,
     procedures_of,
 )
 
 pytestmark = pytest.mark.timeout(600)
-
-
-@pytest.fixture
-async def loaded(store: SearchStore, corpus: list[Notice]) -> SearchStore:
-    await store.index(corpus)
-    return store
-
-
-@pytest.fixture
-def latest(corpus: list[Notice]) -> list[Notice]:
-    return list(latest_versions(corpus).values())
 
 
 async def test_group_by_procedure_returns_one_card_per_procedure(

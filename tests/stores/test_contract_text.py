@@ -20,24 +20,12 @@ from tests.stores.model import (
     fold,
     hit_ids,
     ids,
-    latest_versions,
     searchable_words,
     with_title_word,
     words_of,
 )
 
 pytestmark = pytest.mark.timeout(600)
-
-
-@pytest.fixture
-async def loaded(store: SearchStore, corpus: list[Notice]) -> SearchStore:
-    await store.index(corpus)
-    return store
-
-
-@pytest.fixture
-def latest(corpus: list[Notice]) -> list[Notice]:
-    return list(latest_versions(corpus).values())
 
 
 # --- Full text, French analysis -----------------------------------------------------------

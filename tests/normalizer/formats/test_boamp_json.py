@@ -31,6 +31,7 @@ from scope_shared.schema import (
     RelationKind,
 )
 from tests.support.golden import FIXTURES, assert_matches_golden, raw_for
+from tests.support.mutations import json_paths, replace_at
 
 SAMPLE = FIXTURES / "france_boamp/ods/records_v2.1_where-dateparution-ge-2026-01-01_limit5.json"
 XML_SAMPLES = sorted((FIXTURES / "france_boamp/dila-xml").glob("*.xml"))
@@ -259,26 +260,6 @@ json_values = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*prefix, index))
-    return found
-
-
-def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    head, *rest = path
-    copy = dict(value) if isinstance(value, dict) else list(value)
-    copy[head] = _replace(value[head], tuple(rest), new)
-    return copy
-
-
 @st.composite
 def mutated_records(draw: st.DrawFn) -> bytes:
     """A record (real FNSimple, or legacy built from real XML) with a few values replaced
@@ -287,8 +268,8 @@ def mutated_records(draw: st.DrawFn) -> bytes:
     for key in ("donnees", "gestion"):
         record[key] = msgspec.json.decode(record[key])
     for _ in range(draw(st.integers(1, 4))):
-        paths = _paths(record)
-        record = _replace(record, draw(st.sampled_from(paths[1:])), draw(json_values))
+        paths = json_paths(record)
+        record = replace_at(record, draw(st.sampled_from(paths)), draw(json_values))
     for key in ("donnees", "gestion"):
         if draw(st.booleans()):
             record[key] = msgspec.json.encode(record[key]).decode()

@@ -36,6 +36,7 @@ from scope_shared.schema import (
     RelationKind,
 )
 from tests.support.golden import FIXTURES, assert_matches_golden, raw_for
+from tests.support.mutations import json_paths, replace_at
 
 DECP = FIXTURES / "france_decp"
 SOURCE = "france_decp"
@@ -337,32 +338,13 @@ JSON_VALUES = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _paths(inner, (*prefix, key))
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            found += _paths(inner, (*prefix, index))
-    return found
-
-
-def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    copy = value.copy()
-    copy[path[0]] = _replace(value[path[0]], path[1:], new)
-    return copy
-
-
 @pytest.mark.parametrize("sample", [s for s in FUZZ_SAMPLES if s.format.value.endswith("json")])
 @FUZZ
 @given(data=st.data())
 def test_json_field_of_any_type_never_crashes(sample: DocumentItem, data: Any) -> None:
     record = msgspec.json.decode(sample.payload)
-    path = data.draw(st.sampled_from(_paths(record)))
-    mutated = _replace(record, path, data.draw(JSON_VALUES))
+    path = data.draw(st.sampled_from(json_paths(record)))
+    mutated = replace_at(record, path, data.draw(JSON_VALUES))
     maps_or_dead_letters(sample.format, msgspec.json.encode(mutated))
 
 

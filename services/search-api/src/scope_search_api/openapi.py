@@ -192,6 +192,14 @@ def _search_paths(settings: ApiSettings) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _notice_responses(ok: dict[str, Any]) -> dict[str, Any]:
+    """The answers every `/v1/notices/{id}...` route can give, `ok` being its 200."""
+    return {
+        "200": ok, "304": NOT_MODIFIED, "400": BAD_REQUEST, "404": NOT_FOUND,
+        "503": UNAVAILABLE,
+    }  # fmt: skip
+
+
 def _notice_paths() -> dict[str, Any]:
     return {
         "/v1/notices/{id}": _get(
@@ -199,31 +207,27 @@ def _notice_paths() -> dict[str, Any]:
             "The latest version, the other notices of its procedure and links (history, "
             "procedure, OCDS release, the publisher's page).",
             "notices", [ID_PARAM],
-            {"200": _json("NoticeDetail", "The notice."), "304": NOT_MODIFIED,
-             "400": BAD_REQUEST, "404": NOT_FOUND, "503": UNAVAILABLE},
+            _notice_responses(_json("NoticeDetail", "The notice.")),
         ),
         "/v1/notices/{id}/history": _get(
             "getNoticeHistory", "Every version of a notice",
             "Versions oldest first, each with the fields changed since the previous one.",
             "notices", [ID_PARAM],
-            {"200": _json("NoticeHistory", "The versions."), "304": NOT_MODIFIED,
-             "400": BAD_REQUEST, "404": NOT_FOUND, "503": UNAVAILABLE},
+            _notice_responses(_json("NoticeHistory", "The versions.")),
         ),
         "/v1/notices/{id}/procedure": _get(
             "getNoticeProcedure", "The procedure of a notice",
             "The procedure card (main notice corrected by later ones) and all its notices.",
             "notices", [ID_PARAM],
-            {"200": _json("ProcedureView", "The procedure."), "304": NOT_MODIFIED,
-             "400": BAD_REQUEST, "404": NOT_FOUND, "503": UNAVAILABLE},
+            _notice_responses(_json("ProcedureView", "The procedure.")),
         ),
         "/v1/notices/{id}/ocds": _get(
             "getNoticeOcds", "A notice as an OCDS 1.1 release",
             "One OCDS 1.1 release (core, with Lots, Location and Techniques extension fields). "
             "See https://standard.open-contracting.org/1.1/en/schema/release/",
             "notices", [ID_PARAM],
-            {"200": {"description": "OCDS release.",
-                     "content": {"application/json": {"schema": {"type": "object"}}}},
-             "304": NOT_MODIFIED, "400": BAD_REQUEST, "404": NOT_FOUND, "503": UNAVAILABLE},
+            _notice_responses({"description": "OCDS release.",
+                     "content": {"application/json": {"schema": {"type": "object"}}}}),
         ),
     }  # fmt: skip
 
