@@ -188,6 +188,8 @@ class HarvestRun:
         self.on_page = on_page
         self.run_id = uuid.uuid4().hex
         self.counts = RunCounts()
+        self._newest: datetime | None = None
+        """The newest publication date published in this run."""
         self.log = harvester.log.bind(run_id=self.run_id)
 
     async def run(self, window: Window = Window(), lane: Lane = "live") -> RunReport:
@@ -240,12 +242,10 @@ class HarvestRun:
         await asyncio.gather(*(publish(item) for item in page.items))
         dates = [i.published_at for i in page.items if i.published_at is not None]
         if dates:
-            self._newest = max([*dates, *([self._newest] if self._newest else [])])
+            self._newest = max(dates) if self._newest is None else max(self._newest, *dates)
         self.log.info("page_published", url=page.url, items=len(page.items), cursor=page.cursor)
         if self.on_page is not None:
             self.on_page(page, self.counts)
-
-    _newest: datetime | None = None
 
     async def _mark_started(self, state: SourceState) -> None:
         state.kind = self.harvester.kind
