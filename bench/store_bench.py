@@ -9,7 +9,14 @@
     store prepares one while SQLite writes the other). The baseline, measured in the same run on
     the same batches, encodes each notice with msgspec and `executemany`-INSERTs (id, body and
     the same filter columns) into a plain SQLite table without index, one transaction per batch
-    with the same pragmas: the least any store must do to keep the notices.
+    with the same pragmas: the least any store must do to keep the notices. A second
+    baseline, "same rows", replays with bare `executemany` every row the store itself wrote
+    for those notices (recorded from a store run beforehand: notices and their indexes,
+    bodies, terms, full-text rows, history, procedure cards), statement by statement, one
+    transaction per batch as the store's, into a file made by the store's own schema: the
+    database's share of the work, so that the ratio to it is the store's own overhead (its
+    Python: JSON, derived columns, French analysis, versions, cards). Up to 200,000 notices
+    (the recorded rows are held in memory).
 (b) Queries. On the N indexed notices, a mix of searches as the search API sends them
     (text + filters + facets, sorted, sometimes a second page or grouped by procedure); p50 and
     p99 of the wall time of `EmbeddedStore.search`, overall and per kind, first with the
@@ -30,6 +37,7 @@ import asyncio
 import random
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -40,10 +48,12 @@ from typing import Any
 
 import msgspec
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from scope_shared.reference import departments
 from scope_shared.schema import Amount, Notice, Place
 from scope_shared.store import SearchQuery
-from scope_shared.store.embedded import EmbeddedStore
+from scope_shared.store.embedded import EmbeddedStore, schema
 from scope_shared.store.embedded.analysis import words
 from scope_shared.store.embedded.fields import columns
 from scope_shared.store.embedded.schema import PRAGMAS
@@ -127,12 +137,82 @@ def baseline(path: Path, generator: Generator, n: int, size: int) -> float:
     return spent
 
 
+Statement = tuple[str, list[Any]]
+"""One recorded write: its SQL and its rows (one row for `execute`)."""
+SAME_ROWS_LIMIT = 200_000
+
+
+class _RecordingConnection(sqlite3.Connection):
+    """A connection that keeps every write it runs (transactions included), in order."""
+
+    writes: list[Statement]
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        if _is_write(sql):
+            self.writes.append((sql, [parameters]))
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, rows: Any, /) -> sqlite3.Cursor:
+        rows = list(rows)
+        if _is_write(sql):
+            self.writes.append((sql, rows))
+        return super().executemany(sql, rows)
+
+
+def _is_write(sql: str) -> bool:
+    return sql.lstrip().split(None, 1)[0].upper() in {"BEGIN", "COMMIT", "INSERT", "DELETE"}
+
+
+async def store_writes(path: Path, generator: Generator, n: int, size: int) -> list[Statement]:
+    """Every write `EmbeddedStore.index` makes for these notices, recorded from a store run
+    (the store's connections are opened with a recording connection class for the run)."""
+    writes: list[Statement] = []
+
+    def recording_connect(database: str) -> sqlite3.Connection:
+        connection = connect(database, factory=_RecordingConnection)
+        connection.writes = writes  # type: ignore[attr-defined]
+        return connection
+
+    connect, schema.connect = schema.connect, recording_connect  # type: ignore[assignment]
+    try:
+        store = EmbeddedStore(path)
+        await store.setup()
+        writes.clear()  # the schema's own writes are not the batches'
+        await index_all(store, generator, n, size, quiet=True)
+        await store.close()
+    finally:
+        schema.connect = connect  # type: ignore[assignment]
+    return writes
+
+
+def same_rows_baseline(path: Path, writes: list[Statement]) -> float:
+    """Seconds spent replaying the recorded writes with bare `executemany`, into a file made
+    by the store's schema (so the same tables, indexes and full-text index)."""
+    connection = schema.connect(str(path))
+    schema.create(connection)
+    spent = 0.0
+    started = time.perf_counter()
+    for sql, rows in writes:
+        if sql.startswith("BEGIN"):
+            started = time.perf_counter()
+        if rows == [()]:
+            connection.execute(sql)
+        else:
+            connection.executemany(sql, rows)
+        if sql == "COMMIT":
+            spent += time.perf_counter() - started
+    connection.close()
+    return spent
+
+
 IN_FLIGHT = 2
 """Batches handed to the store at once, as the indexer does: the store prepares the next batch
 while SQLite writes the current one."""
 
 
-async def index_all(store: EmbeddedStore, generator: Generator, n: int, size: int) -> float:
+async def index_all(
+    store: EmbeddedStore, generator: Generator, n: int, size: int, *, quiet: bool = False
+) -> float:
     """Seconds spent in `EmbeddedStore.index` (batch generation excluded)."""
     spent = 0.0
     batches = generator.batches(n, size)
@@ -144,7 +224,7 @@ async def index_all(store: EmbeddedStore, generator: Generator, n: int, size: in
         for outcomes in results:
             assert all(o.status == "indexed" for o in outcomes), outcomes[:3]
         done += sum(len(b) for b in chunk)
-        if done % 100_000 < size * IN_FLIGHT:
+        if not quiet and done % 100_000 < size * IN_FLIGHT:
             print(f"  indexed {done:>9,} notices, {done / spent:,.0f}/s", flush=True)
     return spent
 
@@ -292,6 +372,12 @@ async def main() -> None:
     spent = await index_all(store, generator, args.n, args.batch)
     print(f"EmbeddedStore.index: {args.n / spent:,.0f} notices/s ({spent:.1f} s), "
           f"{plain / spent:.0%} of the baseline")  # fmt: skip
+    if args.n <= SAME_ROWS_LIMIT:
+        writes = await store_writes(folder / "record.db", generator, args.n, args.batch)
+        same = same_rows_baseline(folder / "same.db", writes)
+        print(f"baseline, same rows (bare executemany of the store's {len(writes):,} recorded "
+              f"statements): {args.n / same:,.0f} notices/s ({same:.1f} s); "
+              f"EmbeddedStore.index: {same / spent:.0%} of it")  # fmt: skip
     size = file_size(folder / "store.db")
     print(
         f"database: {size / 2**20:,.0f} MiB, {size / 2**20 / args.n * 100_000:,.0f} MiB per "

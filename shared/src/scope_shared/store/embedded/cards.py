@@ -85,7 +85,6 @@ def _card_row(procedure_id: str, members: list[tuple[int, Notice]]) -> tuple[obj
     card = procedure_card([notice for _, notice in members])
     main = card.notice
     main_doc = next(doc for doc, notice in members if notice.id == main.id)
-    columns = fields.columns(main)
     meta = CardMeta(
         notice_ids=card.notice_ids,
         notice_types=card.notice_types,
@@ -99,9 +98,7 @@ def _card_row(procedure_id: str, members: list[tuple[int, Notice]]) -> tuple[obj
         main_doc,
         main.id,
         main.status.value,
-        fields.MISSING_DEADLINE if columns.deadline is None else columns.deadline,
-        columns.published_at,
-        fields.MISSING_VALUE if columns.value is None else columns.value,
+        *fields.sort_keys(main),
         _meta_encoder.encode(meta),
     )
 

@@ -111,6 +111,16 @@ def columns(notice: Notice) -> NoticeColumns:
     )
 
 
+def sort_keys(notice: Notice) -> tuple[int, int, float]:
+    """(deadline, published_at, value) as stored: the missing ones as their sort keys."""
+    deadline, value = notice.submission_deadline, notice.estimated_value
+    return (
+        MISSING_DEADLINE if deadline is None else micros(deadline),
+        micros(notice.published_at),
+        MISSING_VALUE if value is None else float(value.amount),
+    )
+
+
 def fts_columns(notice: Notice) -> tuple[str, str, str, str]:
     """The analysed text of the FTS columns: title, description, buyer, lots."""
     lots = [text for lot in notice.lots for text in (lot.title, lot.description)]

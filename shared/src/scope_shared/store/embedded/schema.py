@@ -133,15 +133,20 @@ class SchemaMismatchError(RuntimeError):
     """The file was written by another schema or analysis version: rebuild it from the stream."""
 
 
-def connect(path: str) -> sqlite3.Connection:
+def connect(
+    path: str, *, factory: type[sqlite3.Connection] = sqlite3.Connection
+) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), with the store's pragmas.
 
     `check_same_thread=False` only because `close()` closes every connection from the event
     loop thread after their worker threads stopped; each connection is used by one thread.
+    `factory` is sqlite3's connection class parameter (bench/store_bench.py records the
+    store's writes with its own).
     """
     connection = sqlite3.connect(
-        path, isolation_level=None, check_same_thread=False, cached_statements=512
-    )
+        path, isolation_level=None, check_same_thread=False, cached_statements=512,
+        factory=factory,
+    )  # fmt: skip
     for pragma in PRAGMAS:
         connection.execute(pragma)
     return connection
