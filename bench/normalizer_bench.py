@@ -26,7 +26,7 @@ from lxml import etree
 from scope_normalizer.detect import split_file
 from scope_normalizer.formats import FORMATS
 from scope_normalizer.pipeline import Normalizer
-from scope_normalizer.values import identifiers
+from scope_normalizer.values import caches, identifiers
 from scope_shared import dates
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat, RawNotice, make_raw_notice
@@ -90,6 +90,7 @@ def _cold_caches() -> None:
     same buyer, the same day) hit them, as in one real file, not the previous round's."""
     dates.clear_cache()
     identifiers.clear_cache()
+    caches.clear()
 
 
 def _mapper(fmt: RawFormat, raws: list[RawNotice]) -> Callable[[], None]:

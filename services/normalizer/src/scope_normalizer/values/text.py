@@ -15,15 +15,17 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
-_NEEDS_CLEANING = re.compile(r"[<&\n\r\t\f\v\u00a0]| {2}")
-"""Most source strings are one clean line: one search spares them the full treatment."""
+_NEEDS_CLEANING = re.compile(r"[<&\n\r\t\f\v\u00a0]")
+"""Most source strings are one clean line: this search and one for a double space spare them
+the full treatment. (One pattern with ` {2}` as an alternative is three times slower: the
+alternation defeats the character-set scan.)"""
 
 
 def clean_text(value: object) -> str | None:
     """Plain text from a source string that may hold HTML; None when empty."""
     if not isinstance(value, str):
         return None
-    if _NEEDS_CLEANING.search(value) is None:
+    if _NEEDS_CLEANING.search(value) is None and "  " not in value:
         return value.strip() or None
     text = _BREAK.sub("\n", value)
     text = _TAG.sub(" ", text)

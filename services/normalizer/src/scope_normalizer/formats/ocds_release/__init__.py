@@ -34,6 +34,7 @@ from scope_normalizer.formats.ocds_release.fields import (
     objs,
     text,
 )
+from scope_normalizer.formats.ocds_release.items import Item
 from scope_normalizer.values.text import first_text
 from scope_shared.dates import parse_datetime
 from scope_shared.errors import PermanentError
@@ -74,18 +75,25 @@ def map_notice(raw: RawNotice, payload: bytes) -> Notice:
     ocid = require(ident(release.get("ocid")), "$.ocid", "ocid")
     release_id = require(ident(release.get("id")), "$.id", "release id")
     tender = obj(release.get("tender"))
+    # Read once here: half the fields of a notice look into the awards and the contracts.
+    release_awards = objs(release.get("awards"))
+    contracts = objs(release.get("contracts"))
     release_tags = stages.tags(release)
     kind = stages.notice_type(release, release_tags)
     language = _language(release.get("language"))
     party_index = parties.PartyIndex(release.get("parties"))
-    title, description = _texts(release, tender)
-    documents = _documents(release, tender)
+    title, description = _texts(tender, [*release_awards, *contracts])
+    documents = _document_urls(release, tender, [*release_awards, *contracts])
     envelope = identity(raw)
     envelope["procedure_id"] = procedure_key(ProcedureMatch.OCID, ocid)
     envelope["procedure_match"] = ProcedureMatch.OCID
     return Notice(
         **envelope,
-        **_call(release, tender, french=language in (None, "fr")),
+        **_call(
+            tender,
+            items.release_items(tender, release_awards, contracts),
+            french=language in (None, "fr"),
+        ),
         source_url=_notice_page(documents, kind),
         source_notice_type=",".join(release_tags) or None,
         notice_type=kind,
@@ -95,11 +103,13 @@ def map_notice(raw: RawNotice, payload: bytes) -> Notice:
         language=language,
         buyer=parties.buyer(release, party_index, language),
         published_at=_published_at(release, raw),
-        duration=_duration(release, tender),
+        duration=_duration(tender, release_awards, contracts),
         documents_url=_document_url(documents, ("biddingDocuments",)),
-        awards=awards.awards(release, tender, party_index),
-        modifications=awards.modifications(release),
-        related=awards.related(release, raw.source, ocid, release_id, "compiled" in release_tags),
+        awards=awards.awards(release_awards, contracts, tender, party_index),
+        modifications=awards.modifications(contracts),
+        related=awards.related(
+            release, contracts, (raw.source, ocid, release_id), "compiled" in release_tags
+        ),
     )
 
 
@@ -119,9 +129,8 @@ class _CallFields(TypedDict):
     tender_url: str | None
 
 
-def _call(release: Release, tender: dict[str, Any], *, french: bool) -> _CallFields:
+def _call(tender: dict[str, Any], release_items: list[Item], *, french: bool) -> _CallFields:
     """What the call for competition asks: the fields read from the tender section."""
-    release_items = items.release_items(release, tender)
     cpv_main, cpv_additional = items.cpv_codes(release_items)
     lots = items.lots(tender, release_items, french)
     procedure_type, procedure_label = stages.procedure(tender)
@@ -143,9 +152,8 @@ def _call(release: Release, tender: dict[str, Any], *, french: bool) -> _CallFie
     )
 
 
-def _texts(release: Release, tender: dict[str, Any]) -> tuple[str, str | None]:
-    """Title and description; without a tender section, the award's or contract's."""
-    sections = [*objs(release.get("awards")), *objs(release.get("contracts"))]
+def _texts(tender: dict[str, Any], sections: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """Title and description; without a tender section, the awards' or contracts'."""
     title = first_text(
         tender.get("title"),
         *(section.get("title") for section in sections),
@@ -195,11 +203,11 @@ def _deadline(tender: dict[str, Any], lots: list[Lot]) -> datetime | None:
     return deadline
 
 
-def _duration(release: Release, tender: dict[str, Any]) -> Duration | None:
+def _duration(
+    tender: dict[str, Any], awards_: list[dict[str, Any]], contracts: list[dict[str, Any]]
+) -> Duration | None:
     """The tender's contract period; else that of the only award, else of the only contract."""
     found = duration(tender.get("contractPeriod"))
-    awards_ = objs(release.get("awards"))
-    contracts = objs(release.get("contracts"))
     if found is None and len(awards_) == 1:
         found = duration(awards_[0].get("contractPeriod"))
     if found is None and len(contracts) == 1:
@@ -207,22 +215,26 @@ def _duration(release: Release, tender: dict[str, Any]) -> Duration | None:
     return found
 
 
-def _documents(release: Release, tender: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [*objs(tender.get("documents"))]
-    for section in ("awards", "contracts"):
-        for entry in objs(release.get(section)):
-            found += objs(entry.get("documents"))
-    return found + objs(obj(release.get("planning")).get("documents"))
+def _document_urls(
+    release: Release, tender: dict[str, Any], sections: list[dict[str, Any]]
+) -> dict[str, str]:
+    """`documentType` -> the URL of its first document (tender, awards and contracts, then
+    planning), for the documents that have one."""
+    documents = objs(tender.get("documents"))
+    for section in sections:
+        documents += objs(section.get("documents"))
+    documents += objs(obj(release.get("planning")).get("documents"))
+    found: dict[str, str] = {}
+    for document in documents:
+        kind, url = document.get("documentType"), document.get("url")
+        if isinstance(kind, str) and kind not in found and isinstance(url, str) and url.strip():
+            found[kind] = url.strip()
+    return found
 
 
-def _document_url(documents: list[dict[str, Any]], types: tuple[str, ...]) -> str | None:
-    for wanted in types:
-        for document in documents:
-            url = document.get("url")
-            if document.get("documentType") == wanted and isinstance(url, str) and url.strip():
-                return url.strip()
-    return None
+def _document_url(urls: dict[str, str], types: tuple[str, ...]) -> str | None:
+    return next((urls[wanted] for wanted in types if wanted in urls), None)
 
 
-def _notice_page(documents: list[dict[str, Any]], kind: NoticeType) -> str | None:
-    return _document_url(documents, _NOTICE_DOCUMENTS.get(kind, ("tenderNotice",)))
+def _notice_page(urls: dict[str, str], kind: NoticeType) -> str | None:
+    return _document_url(urls, _NOTICE_DOCUMENTS.get(kind, ("tenderNotice",)))

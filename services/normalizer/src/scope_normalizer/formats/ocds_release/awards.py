@@ -29,14 +29,19 @@ BACKWARD_RELATIONS = frozenset({"framework", "planning", "parent", "prior", "uns
 RelationKind expresses, so they are not kept."""
 
 
-def awards(release: dict[str, Any], tender: dict[str, Any], parties: PartyIndex) -> list[Award]:
-    contracts = objs(release.get("contracts"))
+def awards(
+    sources: list[dict[str, Any]],
+    contracts: list[dict[str, Any]],
+    tender: dict[str, Any],
+    parties: PartyIndex,
+) -> list[Award]:
+    """One Award per `awards[]` entry (`sources`), merged with its contract; then one per
+    contract of `contracts[]` without its award."""
     by_award: dict[str, dict[str, Any]] = {}
     for contract in contracts:
         award_id = ident(contract.get("awardID"))
         if award_id is not None:
             by_award.setdefault(award_id, contract)
-    sources = objs(release.get("awards"))
     # numberOfTenderers counts bids for the whole tender: it is the award's only when alone.
     offers = _count(tender.get("numberOfTenderers")) if len(sources) == 1 else None
     found: list[Award] = []
@@ -86,10 +91,10 @@ def _winners(suppliers: object, parties: PartyIndex) -> list[Winner]:
     return [entry for entry in found if entry is not None]
 
 
-def modifications(release: dict[str, Any]) -> list[Modification]:
+def modifications(contracts: list[dict[str, Any]]) -> list[Modification]:
     """`contracts[].amendments[]` (OCDS 1.1) and `contracts[].amendment` (OCDS 1.0)."""
     found: list[Modification] = []
-    for contract in objs(release.get("contracts")):
+    for contract in contracts:
         legacy = obj(contract.get("amendment"))
         for amendment in [*objs(contract.get("amendments")), *([legacy] if legacy else [])]:
             date = parse_datetime(amendment.get("date"))
@@ -100,11 +105,15 @@ def modifications(release: dict[str, Any]) -> list[Modification]:
 
 
 def related(
-    release: dict[str, Any], source: str, ocid: str, release_id: str, compiled: bool
+    release: dict[str, Any],
+    contracts: list[dict[str, Any]],
+    ids: tuple[str, str, str],
+    compiled: bool,
 ) -> list[RelatedNotice]:
-    """Earlier processes (by ocid) and, for an amendment release, the release it amends."""
+    """Earlier processes (by ocid) and, for an amendment release, the release it amends;
+    `ids` is (source, ocid, release id)."""
+    source, ocid, release_id = ids
     found: dict[tuple[RelationKind, str], RelatedNotice] = {}
-    contracts = objs(release.get("contracts"))
     processes = [*objs(release.get("relatedProcesses"))]
     processes += [process for c in contracts for process in objs(c.get("relatedProcesses"))]
     for process in processes:

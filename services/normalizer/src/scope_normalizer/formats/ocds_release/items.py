@@ -52,14 +52,15 @@ def cpv_codes(items: Iterable[Item]) -> tuple[str | None, list[str]]:
     return (codes[0], codes[1:]) if codes else (None, [])
 
 
-def release_items(release: dict[str, Any], tender: dict[str, Any]) -> list[Item]:
-    """The tender's items; else the awards' and contracts' (the DECP conversion has no
-    tender section and puts the CPV code on the award and contract items)."""
+def release_items(tender: dict[str, Any], *sections: list[dict[str, Any]]) -> list[Item]:
+    """The tender's items; else those of the first of `sections` (the awards, the contracts)
+    that has some (the DECP conversion has no tender section and puts the CPV code on the
+    award and contract items)."""
     items = objs(tender.get("items"))
     if items:
         return items
-    for section in ("awards", "contracts"):
-        items = [item for entry in objs(release.get(section)) for item in objs(entry.get("items"))]
+    for entries in sections:
+        items = [item for entry in entries for item in objs(entry.get("items"))]
         if items:
             return items
     return []
