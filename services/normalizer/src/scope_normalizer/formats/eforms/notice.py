@@ -56,6 +56,7 @@ from scope_normalizer.formats.eforms.read import (
     element_text,
     instant,
     iso_language,
+    ref_id,
     unique,
 )
 from scope_normalizer.formats.eforms.results import Results
@@ -65,7 +66,6 @@ from scope_normalizer.formats.eforms.xpaths import (
     CONTRACT_FOLDER,
     CONTRACT_MODIFICATION,
     CONTRACTING_PARTY,
-    ID,
     LOT,
     NOTICE_LANGUAGE,
     NOTICE_RESULT,
@@ -252,7 +252,7 @@ def _buyer(top: Children, parties: Parties) -> Organization | None:
         for party in contracting
         for holder in party.iterchildren(PARTY)
         for identification in holder.iterchildren(PARTY_IDENTIFICATION)
-        if (ref := child_text(identification, ID))
+        if (ref := ref_id(identification))
     ]
     profile = next((u for p in contracting if (u := child_text(p, BUYER_PROFILE))), None)
     return parties.buyer(refs, profile)

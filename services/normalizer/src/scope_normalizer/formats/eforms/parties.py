@@ -11,8 +11,8 @@ from __future__ import annotations
 import msgspec
 
 from scope_normalizer.formats.eforms.places import read_address
-from scope_normalizer.formats.eforms.read import Children, Languages, child_text, clean
-from scope_normalizer.formats.eforms.xpaths import ID, NAME, ORGANIZATION, Element, tag
+from scope_normalizer.formats.eforms.read import Children, Languages, child_text, clean, ref_id
+from scope_normalizer.formats.eforms.xpaths import NAME, ORGANIZATION, Element, tag
 from scope_normalizer.values.identifiers import siren_of, valid_siren, valid_siret
 from scope_normalizer.values.places import enrich_organization
 from scope_shared.schema import Identifier, Organization, Winner
@@ -42,15 +42,17 @@ class Parties:
     def __init__(self, organizations: Element | None, languages: Languages) -> None:
         """`organizations` is the notice's `efac:Organizations`."""
         self._languages = languages
-        self._index: dict[str, tuple[Element, Element]] = {}
+        self._index: dict[str, tuple[Children, Children]] = {}
         self._built: dict[str, Organization | None] = {}
         members = organizations.iterchildren(ORGANIZATION) if organizations is not None else ()
         for organization in members:
-            company = next(organization.iterchildren(_COMPANY), None)
-            if company is None:
+            blocks = Children(organization)
+            company_element = blocks.first(_COMPANY)
+            if company_element is None:
                 continue
-            for party in (company, *organization.iterchildren(_TOUCHPOINT)):
-                party_id = child_text(next(party.iterchildren(_PARTY_IDENTIFICATION), None), ID)
+            company = Children(company_element)
+            for party in (company, *map(Children, blocks.all(_TOUCHPOINT))):
+                party_id = ref_id(party.first(_PARTY_IDENTIFICATION))
                 if party_id and party_id not in self._index:
                     self._index[party_id] = (party, company)
 
@@ -87,10 +89,8 @@ class Parties:
             country=org.country,
         )
 
-    def _build(self, party: Element, company: Element) -> Organization | None:
-        """A contact point (`party`) takes what it lacks from its organisation (`company`)."""
-        own = Children(party)
-        base = own if party is company else Children(company)
+    def _build(self, own: Children, base: Children) -> Organization | None:
+        """A contact point (`own`) takes what it lacks from its organisation (`base`)."""
         name = self._name(own) or self._name(base)
         if name is None:
             return None

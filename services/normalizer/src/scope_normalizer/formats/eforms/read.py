@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from scope_normalizer.formats.eforms.codes import LANGUAGES, PREFERRED_LANGUAGE
-from scope_normalizer.formats.eforms.xpaths import Element
+from scope_normalizer.formats.eforms.xpaths import ID, Element
 from scope_normalizer.values.amounts import parse_amount
 from scope_normalizer.values.text import clean_text
 from scope_shared.dates import combine_date_time, parse_date, parse_datetime
@@ -34,7 +34,11 @@ class Children:
         groups: dict[object, list[Element]] = {}
         if node is not None:
             for child in node:
-                groups.setdefault(child.tag, []).append(child)
+                tag = child.tag
+                if tag in groups:
+                    groups[tag].append(child)
+                else:
+                    groups[tag] = [child]
         self._groups = groups
 
     def all(self, tag: str) -> list[Element]:
@@ -46,7 +50,7 @@ class Children:
 
     def text(self, tag: str) -> str | None:
         for child in self._groups.get(tag, ()):
-            if text := element_text(child):
+            if (text := child.text) and (text := text.strip()):
                 return text
         return None
 
@@ -59,9 +63,28 @@ def child_text(node: Element | None, tag: str) -> str | None:
     if node is None:
         return None
     for child in node.iterchildren(tag):
-        if text := element_text(child):
+        if (text := child.text) and (text := text.strip()):
             return text
     return None
+
+
+def ref_id(holder: Element | None) -> str | None:
+    """The `cbc:ID` inside a reference element (`efac:TenderLot`, `cac:PartyIdentification`).
+
+    Such a holder has one or two children: looking at each is cheaper than the tag matcher
+    `iterchildren(ID)` sets up at every call, and these lookups run dozens of times a notice.
+    """
+    if holder is None:
+        return None
+    for child in holder:
+        if child.tag == ID and (text := child.text) and (text := text.strip()):
+            return text
+    return None
+
+
+def ref_ids(holders: list[Element]) -> list[str]:
+    """The `cbc:ID`s of reference elements, in order."""
+    return [ref for holder in holders if (ref := ref_id(holder))]
 
 
 def clean(value: str | None) -> str | None:
@@ -149,9 +172,13 @@ def element(values: object) -> Element | None:
 
 
 def element_text(node: Element | None) -> str | None:
-    if node is None or not isinstance(node.text, str):
+    """The stripped text of `node`; None when absent or blank.
+
+    `text` is read once: lxml builds a new string at each access."""
+    if node is None:
         return None
-    return node.text.strip() or None
+    text = node.text
+    return text.strip() or None if text else None
 
 
 def unique(values: list[str]) -> list[str]:

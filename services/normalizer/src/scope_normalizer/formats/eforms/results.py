@@ -28,6 +28,8 @@ from scope_normalizer.formats.eforms.read import (
     amount,
     child_text,
     instant,
+    ref_id,
+    ref_ids,
     unique,
 )
 from scope_normalizer.formats.eforms.xpaths import ID, Element, tag
@@ -78,30 +80,32 @@ class Results:
     def __init__(self, notice_result: Element | None, parties: Parties, languages: Languages):
         self._parties = parties
         lists = Children(notice_result)
-        self.lot_results = lists.all(_LOT_RESULT)
-        self._tenders = {i: _read_tender(t) for t in lists.all(_LOT_TENDER) if (i := _id(t))}
-        self._contracts = {
-            i: _read_contract(c, languages) for c in lists.all(_CONTRACT) if (i := _id(c))
-        }
+        self._lot_results = [Children(result) for result in lists.all(_LOT_RESULT)]
+        tenders = [Children(tender) for tender in lists.all(_LOT_TENDER)]
+        self._tenders = {i: _read_tender(t) for t in tenders if (i := t.text(ID))}
+        contracts = [Children(contract) for contract in lists.all(_CONTRACT)]
+        self._contracts = {i: _read_contract(c, languages) for c in contracts if (i := c.text(ID))}
+        parties_lists = [Children(party) for party in lists.all(_TENDERING_PARTY)]
         self._tendering_parties = {
-            i: _refs(party, _TENDERER) for party in lists.all(_TENDERING_PARTY) if (i := _id(party))
+            i: ref_ids(party.all(_TENDERER)) for party in parties_lists if (i := party.text(ID))
         }
 
     def outcomes(self) -> list[str]:
         """The BT-142 code of every lot result that has one."""
-        return [code for r in self.lot_results if (code := child_text(r, _RESULT_CODE))]
+        return [code for r in self._lot_results if (code := r.text(_RESULT_CODE))]
 
     def awards(self, undivided: frozenset[str]) -> list[Award]:
         awards: list[Award] = []
-        for result in self.lot_results:
-            parts = Children(result)
+        for parts in self._lot_results:
             if parts.text(_RESULT_CODE) in NO_WINNER:
                 continue
-            lot_id = _ref(parts.first(_TENDER_LOT))
+            lot_id = ref_id(parts.first(_TENDER_LOT))
             contracts = [
-                self._contracts[ref] for ref in _refs(result, _CONTRACT) if ref in self._contracts
+                self._contracts[ref]
+                for ref in ref_ids(parts.all(_CONTRACT))
+                if ref in self._contracts
             ]
-            tenders = self._winning_tenders(result, lot_id, contracts)
+            tenders = self._winning_tenders(parts, lot_id, contracts)
             first = contracts[0] if contracts else None
             awards.append(
                 Award(
@@ -130,7 +134,7 @@ class Results:
         return tender.value if tender else None
 
     def _winning_tenders(
-        self, result: Element, lot_id: str | None, contracts: list[_Contract]
+        self, result: Children, lot_id: str | None, contracts: list[_Contract]
     ) -> list[str]:
         from_contracts = [
             tender_id
@@ -138,7 +142,7 @@ class Results:
             for tender_id in contract.tenders
             if lot_id is None or self._tender_lot(tender_id) in (None, lot_id)
         ]
-        return unique(from_contracts or _refs(result, _LOT_TENDER))
+        return unique(from_contracts or ref_ids(result.all(_LOT_TENDER)))
 
     def _tender_lot(self, tender_id: str) -> str | None:
         tender = self._tenders.get(tender_id)
@@ -165,38 +169,22 @@ class Results:
         return amount(maximum)
 
 
-def _read_tender(tender: Element) -> _Tender:
-    parts = Children(tender)
+def _read_tender(parts: Children) -> _Tender:
     return _Tender(
-        lot_id=_ref(parts.first(_TENDER_LOT)),
+        lot_id=ref_id(parts.first(_TENDER_LOT)),
         value=amount(_child(parts.first(_MONETARY_TOTAL), _PAYABLE_AMOUNT)),
-        parties=_refs(tender, _TENDERING_PARTY),
+        parties=ref_ids(parts.all(_TENDERING_PARTY)),
     )
 
 
-def _read_contract(contract: Element, languages: Languages) -> _Contract:
-    parts = Children(contract)
+def _read_contract(parts: Children, languages: Languages) -> _Contract:
     return _Contract(
-        tenders=_refs(contract, _LOT_TENDER),
+        tenders=ref_ids(parts.all(_LOT_TENDER)),
         decided=instant(parts.text(_AWARD_DATE)),
         concluded=instant(parts.text(_ISSUE_DATE)),
-        number=_ref(parts.first(_CONTRACT_REFERENCE)),
+        number=ref_id(parts.first(_CONTRACT_REFERENCE)),
         title=languages.text(parts.all(_TITLE)),
     )
-
-
-def _id(node: Element) -> str | None:
-    return child_text(node, ID)
-
-
-def _ref(holder: Element | None) -> str | None:
-    """The `cbc:ID` inside a reference element (`efac:TenderLot`, `efac:ContractReference`)."""
-    return child_text(holder, ID)
-
-
-def _refs(node: Element, holder_tag: str) -> list[str]:
-    """The `cbc:ID`s of `node`'s `holder_tag` children."""
-    return [ref for holder in node.iterchildren(holder_tag) if (ref := child_text(holder, ID))]
 
 
 def _child(node: Element | None, child_tag: str) -> Element | None:
