@@ -17,6 +17,7 @@ from scope_normalizer.formats.base import notice_id
 from scope_normalizer.formats.eforms.codes import CANCELLING_CHANGES
 from scope_normalizer.formats.eforms.read import (
     Languages,
+    children_named,
     element_text,
     elements,
     string,
@@ -122,8 +123,8 @@ def previous_notices(processes: list[Element], relation: RelationKind) -> list[R
     refs = [
         ref
         for process in processes
-        for holder in process.iterchildren(NOTICE_REFERENCE)
-        for reference in holder.iterchildren(ID)
+        for holder in children_named(process, NOTICE_REFERENCE)
+        for reference in children_named(holder, ID)
         if (ref := notice_ref(element_text(reference), reference.get("schemeName")))
     ]
     return [RelatedNotice(relation=relation, notice_id=ref) for ref in unique(refs)]

@@ -26,10 +26,12 @@ from scope_normalizer.formats.eforms.read import (
     Languages,
     amount,
     child_text,
+    children_named,
     day,
     day_and_time,
     element,
     elements,
+    first_child,
     string,
     unique,
 )
@@ -129,7 +131,7 @@ def read_project(project: Element | None, languages: Languages) -> Project:
     strategic = [
         code.text.strip()
         for block in parts.all(ADDITIONAL_TYPE)
-        for code in block.iterchildren(NATURE)
+        for code in children_named(block, NATURE)
         if code.get("listName") == "strategic-procurement" and code.text
     ]
     return Project(
@@ -139,7 +141,7 @@ def read_project(project: Element | None, languages: Languages) -> Project:
         nature=CONTRACT_NATURES.get(parts.text(NATURE) or ""),
         cpv_main=cpv_main,
         cpv_additional=[c for c in unique([c for c in additional if c]) if c != cpv_main],
-        estimated_value=amount(_first_child(parts.first(REQUESTED_TOTAL), ESTIMATED_AMOUNT)),
+        estimated_value=amount(first_child(parts.first(REQUESTED_TOTAL), ESTIMATED_AMOUNT)),
         place=read_place(parts.all(REALIZED_LOCATION), languages),
         duration=read_duration(parts.first(PLANNED_PERIOD)),
         considerations=unique([CONSIDERATIONS[c] for c in strategic if c in CONSIDERATIONS]),
@@ -249,7 +251,7 @@ def _classification(holder: Element | None) -> str | None:
     """A CPV code (BT-262/263); other classifications (`listName` not `cpv`) are skipped."""
     if holder is None:
         return None
-    for code in holder.iterchildren(CLASSIFICATION_CODE):
+    for code in children_named(holder, CLASSIFICATION_CODE):
         if code.get("listName") in (None, "cpv") and code.text:
             return code.text.strip()
     return None
@@ -261,8 +263,8 @@ def _framework(process: Element | None) -> bool | None:
         return None
     codes = [
         code.text.strip()
-        for system in process.iterchildren(CONTRACTING_SYSTEM)
-        for code in system.iterchildren(CONTRACTING_SYSTEM_TYPE)
+        for system in children_named(process, CONTRACTING_SYSTEM)
+        for code in children_named(system, CONTRACTING_SYSTEM_TYPE)
         if code.get("listName") == "framework-agreement" and code.text
     ]
     return any(code.startswith("fa-") for code in codes) if codes else None
@@ -270,7 +272,7 @@ def _framework(process: Element | None) -> bool | None:
 
 def _weight(criterion: Element) -> str | None:
     for parameter in elements(CRITERION_PARAMETER(criterion)):
-        code = _first_child(parameter, PARAMETER_CODE)
+        code = first_child(parameter, PARAMETER_CODE)
         if code is None or code.get("listName") != "number-weight":
             continue
         template = WEIGHT_FORMATS.get((code.text or "").strip())
@@ -285,7 +287,3 @@ def _period_end(period: Element | None) -> datetime | None:
     if period is None:
         return None
     return day_and_time(child_text(period, END_DATE), child_text(period, END_TIME))
-
-
-def _first_child(node: Element | None, child_tag: str) -> Element | None:
-    return next(node.iterchildren(child_tag), None) if node is not None else None

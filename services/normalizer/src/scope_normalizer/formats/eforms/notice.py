@@ -53,10 +53,10 @@ from scope_normalizer.formats.eforms.read import (
     Children,
     Languages,
     child_text,
+    children_named,
     element_text,
     instant,
     iso_language,
-    ref_id,
     unique,
 )
 from scope_normalizer.formats.eforms.results import Results
@@ -66,6 +66,7 @@ from scope_normalizer.formats.eforms.xpaths import (
     CONTRACT_FOLDER,
     CONTRACT_MODIFICATION,
     CONTRACTING_PARTY,
+    ID,
     LOT,
     NOTICE_LANGUAGE,
     NOTICE_RESULT,
@@ -250,9 +251,9 @@ def _buyer(top: Children, parties: Parties) -> Organization | None:
     refs = [
         ref
         for party in contracting
-        for holder in party.iterchildren(PARTY)
-        for identification in holder.iterchildren(PARTY_IDENTIFICATION)
-        if (ref := ref_id(identification))
+        for holder in children_named(party, PARTY)
+        for identification in children_named(holder, PARTY_IDENTIFICATION)
+        if (ref := child_text(identification, ID))
     ]
     profile = next((u for p in contracting if (u := child_text(p, BUYER_PROFILE))), None)
     return parties.buyer(refs, profile)

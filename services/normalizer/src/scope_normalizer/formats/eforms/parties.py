@@ -11,8 +11,14 @@ from __future__ import annotations
 import msgspec
 
 from scope_normalizer.formats.eforms.places import read_address
-from scope_normalizer.formats.eforms.read import Children, Languages, child_text, clean, ref_id
-from scope_normalizer.formats.eforms.xpaths import NAME, ORGANIZATION, Element, tag
+from scope_normalizer.formats.eforms.read import (
+    Children,
+    Languages,
+    child_text,
+    children_named,
+    clean,
+)
+from scope_normalizer.formats.eforms.xpaths import ID, NAME, ORGANIZATION, Element, tag
 from scope_normalizer.values.identifiers import siren_of, valid_siren, valid_siret
 from scope_normalizer.values.places import enrich_organization
 from scope_shared.schema import Identifier, Organization, Winner
@@ -44,15 +50,14 @@ class Parties:
         self._languages = languages
         self._index: dict[str, tuple[Children, Children]] = {}
         self._built: dict[str, Organization | None] = {}
-        members = organizations.iterchildren(ORGANIZATION) if organizations is not None else ()
-        for organization in members:
+        for organization in children_named(organizations, ORGANIZATION):
             blocks = Children(organization)
             company_element = blocks.first(_COMPANY)
             if company_element is None:
                 continue
             company = Children(company_element)
             for party in (company, *map(Children, blocks.all(_TOUCHPOINT))):
-                party_id = ref_id(party.first(_PARTY_IDENTIFICATION))
+                party_id = child_text(party.first(_PARTY_IDENTIFICATION), ID)
                 if party_id and party_id not in self._index:
                     self._index[party_id] = (party, company)
 
@@ -97,7 +102,7 @@ class Parties:
         postal = own.first(_POSTAL_ADDRESS)
         address = read_address(postal if postal is not None else base.first(_POSTAL_ADDRESS))
         legal_entities = base.all(_LEGAL_ENTITY)
-        company_ids = [c for entity in legal_entities for c in entity.iterchildren(_COMPANY_ID)]
+        company_ids = [c for entity in legal_entities for c in children_named(entity, _COMPANY_ID)]
         identifier, siret, siren = legal_ids(company_ids, address.country)
         contact, base_contact = own.first(_CONTACT), base.first(_CONTACT)
         return Organization(
@@ -117,7 +122,7 @@ class Parties:
         )
 
     def _name(self, parts: Children) -> str | None:
-        names = [name for block in parts.all(_PARTY_NAME) for name in block.iterchildren(NAME)]
+        names = [name for block in parts.all(_PARTY_NAME) for name in children_named(block, NAME)]
         return self._languages.text(names)
 
 

@@ -18,7 +18,10 @@ from scope_normalizer.values.text import clean_text
 from scope_shared.dates import combine_date_time, parse_date, parse_datetime
 from scope_shared.schema import Amount
 
-_NEEDS_CLEANING = re.compile(r"[<&\n\r\t\f\v\x1c-\x1e\x85\xa0\u2028\u2029]|  ")
+_NEEDS_CLEANING = re.compile(r"[<&\n\r\t\f\v\x1c-\x1e\x85\xa0\u2028\u2029]")
+"""Characters `clean_text` acts on, besides a double space. A pattern of one character class
+lets the regex engine scan for it; with `|  ` added it would try a match at every position,
+which costs several times more on a long description."""
 
 
 class Children:
@@ -58,33 +61,36 @@ class Children:
         return [text for child in self._groups.get(tag, ()) if (text := element_text(child))]
 
 
-def child_text(node: Element | None, tag: str) -> str | None:
-    """The first non-empty text of `node`'s children named `tag`."""
-    if node is None:
-        return None
-    for child in node.iterchildren(tag):
-        if (text := child.text) and (text := text.strip()):
-            return text
+def first_child(node: Element | None, tag: str) -> Element | None:
+    """`node`'s first child named `tag`.
+
+    The children are looked at one by one: the blocks read this way have a handful of
+    children, and lxml's `iterchildren(tag)` sets up a tag matcher at each call that costs
+    more than that walk."""
+    if node is not None:
+        for child in node:
+            if child.tag == tag:
+                return child
     return None
 
 
-def ref_id(holder: Element | None) -> str | None:
-    """The `cbc:ID` inside a reference element (`efac:TenderLot`, `cac:PartyIdentification`).
+def children_named(node: Element | None, tag: str) -> list[Element]:
+    """`node`'s children named `tag` (walked as in `first_child`)."""
+    return [child for child in node if child.tag == tag] if node is not None else []
 
-    Such a holder has one or two children: looking at each is cheaper than the tag matcher
-    `iterchildren(ID)` sets up at every call, and these lookups run dozens of times a notice.
-    """
-    if holder is None:
-        return None
-    for child in holder:
-        if child.tag == ID and (text := child.text) and (text := text.strip()):
-            return text
+
+def child_text(node: Element | None, tag: str) -> str | None:
+    """The first non-empty text of `node`'s children named `tag` (walked as in `first_child`)."""
+    if node is not None:
+        for child in node:
+            if child.tag == tag and (text := child.text) and (text := text.strip()):
+                return text
     return None
 
 
 def ref_ids(holders: list[Element]) -> list[str]:
-    """The `cbc:ID`s of reference elements, in order."""
-    return [ref for holder in holders if (ref := ref_id(holder))]
+    """The `cbc:ID`s of reference elements (`efac:TenderLot`...), in order."""
+    return [ref for holder in holders if (ref := child_text(holder, ID))]
 
 
 def clean(value: str | None) -> str | None:
@@ -96,7 +102,7 @@ def clean(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    if _NEEDS_CLEANING.search(value):
+    if _NEEDS_CLEANING.search(value) or "  " in value:
         return _clean_text(value)
     return value.strip() or None
 
@@ -123,13 +129,19 @@ class Languages:
         `@languageID`."""
         best: tuple[int, str, str | None] | None = None
         for element in elements if isinstance(elements, list) else ():
-            text = clean(element.text) if isinstance(element, Element) else None
-            if text is None:
+            if not isinstance(element, Element):
                 continue
             language = (element.get("languageID") or self.notice or "").strip().upper() or None
             rank = 0 if language == PREFERRED_LANGUAGE else 1 if language == self.notice else 2
-            if best is None or rank < best[0]:
-                best = (rank, text, language)
+            # Only a better-ranked translation is worth cleaning: cleaning is the costly part.
+            if best is not None and rank >= best[0]:
+                continue
+            text = clean(element.text)
+            if text is None:
+                continue
+            best = (rank, text, language)
+            if rank == 0:
+                break
         return (best[1], best[2]) if best else (None, None)
 
     def text(self, elements: object) -> str | None:

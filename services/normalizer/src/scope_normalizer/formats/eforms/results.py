@@ -27,8 +27,8 @@ from scope_normalizer.formats.eforms.read import (
     Languages,
     amount,
     child_text,
+    first_child,
     instant,
-    ref_id,
     ref_ids,
     unique,
 )
@@ -99,7 +99,7 @@ class Results:
         for parts in self._lot_results:
             if parts.text(_RESULT_CODE) in NO_WINNER:
                 continue
-            lot_id = ref_id(parts.first(_TENDER_LOT))
+            lot_id = child_text(parts.first(_TENDER_LOT), ID)
             contracts = [
                 self._contracts[ref]
                 for ref in ref_ids(parts.all(_CONTRACT))
@@ -165,14 +165,14 @@ class Results:
             tender = self._tenders.get(tender_ids[0])
             if tender and tender.value:
                 return tender.value
-        maximum = _child(result.first(_FRAMEWORK_VALUES), _FRAMEWORK_MAXIMUM)
+        maximum = first_child(result.first(_FRAMEWORK_VALUES), _FRAMEWORK_MAXIMUM)
         return amount(maximum)
 
 
 def _read_tender(parts: Children) -> _Tender:
     return _Tender(
-        lot_id=ref_id(parts.first(_TENDER_LOT)),
-        value=amount(_child(parts.first(_MONETARY_TOTAL), _PAYABLE_AMOUNT)),
+        lot_id=child_text(parts.first(_TENDER_LOT), ID),
+        value=amount(first_child(parts.first(_MONETARY_TOTAL), _PAYABLE_AMOUNT)),
         parties=ref_ids(parts.all(_TENDERING_PARTY)),
     )
 
@@ -182,13 +182,9 @@ def _read_contract(parts: Children, languages: Languages) -> _Contract:
         tenders=ref_ids(parts.all(_LOT_TENDER)),
         decided=instant(parts.text(_AWARD_DATE)),
         concluded=instant(parts.text(_ISSUE_DATE)),
-        number=ref_id(parts.first(_CONTRACT_REFERENCE)),
+        number=child_text(parts.first(_CONTRACT_REFERENCE), ID),
         title=languages.text(parts.all(_TITLE)),
     )
-
-
-def _child(node: Element | None, child_tag: str) -> Element | None:
-    return next(node.iterchildren(child_tag), None) if node is not None else None
 
 
 def _decision_date(contracts: list[_Contract]) -> datetime | None:
