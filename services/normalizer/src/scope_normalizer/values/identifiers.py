@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from scope_normalizer.values.caches import file_cache
+
 _CPV = re.compile(r"^(\d{7,8})(?:-\d)?$")
 _NON_DIGITS = re.compile(r"\D")
 
@@ -13,7 +15,13 @@ def normalize_cpv(text: object) -> str | None:
     """`45316110-9`, `45314000` and `3311000` (a lost leading zero) -> 8 digits; else None."""
     if not isinstance(text, str | int):
         return None
-    value = str(text).strip().split(" ", 1)[0]
+    return _normalize_cpv(str(text))
+
+
+@file_cache
+def _normalize_cpv(text: str) -> str | None:
+    """Cached: a file's contracts share a few hundred codes."""
+    value = text.strip().split(" ", 1)[0]
     match = _CPV.match(value)
     if match is None:
         return None
@@ -22,12 +30,19 @@ def normalize_cpv(text: object) -> str | None:
 
 _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 """Luhn's doubled digit, digits of the product summed (7 -> 14 -> 5)."""
+_DOUBLE_ASCII = str.maketrans("0123456789", "".join(str(d) for d in _DOUBLED))
 
 
 def luhn_valid(digits: str) -> bool:
     odd = digits[-1::-2]
     even = digits[-2::-2]
-    total = sum(map(int, odd)) + sum(_DOUBLED[int(c)] for c in even)
+    if digits.isascii():
+        # The sum of ASCII digits straight from their bytes: a third of the time of int().
+        doubled = (odd + even.translate(_DOUBLE_ASCII)).encode()
+        total = sum(doubled) - len(doubled) * ord("0")
+    else:
+        # Other decimal digits (`\d` is any Unicode digit), read by int().
+        total = sum(map(int, odd)) + sum(_DOUBLED[int(c)] for c in even)
     return total % 10 == 0
 
 
