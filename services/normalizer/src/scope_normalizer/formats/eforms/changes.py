@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from scope_normalizer.formats.base import notice_id
 from scope_normalizer.formats.eforms.codes import CANCELLING_CHANGES
 from scope_normalizer.formats.eforms.read import (
+    Children,
     Languages,
     children_named,
     element_text,
@@ -118,12 +119,12 @@ def read_modifications(
     return modifications, related
 
 
-def previous_notices(processes: list[Element], relation: RelationKind) -> list[RelatedNotice]:
+def previous_notices(processes: list[Children], relation: RelationKind) -> list[RelatedNotice]:
     """BT-125 references in the `cac:TenderingProcess` of the procedure and of each lot."""
     refs = [
         ref
         for process in processes
-        for holder in children_named(process, NOTICE_REFERENCE)
+        for holder in process.all(NOTICE_REFERENCE)
         for reference in children_named(holder, ID)
         if (ref := notice_ref(element_text(reference), reference.get("schemeName")))
     ]

@@ -103,7 +103,7 @@ class LotTerms:
 
     lot: Lot
     project: Project
-    process: Element | None
+    process: Children
     """The lot's `cac:TenderingProcess`, where its BT-125 previous notices are."""
     undivided: bool
     documents_url: str | None
@@ -155,7 +155,7 @@ def read_lot(lot: Element, languages: Languages) -> LotTerms | None:
     if lot_id is None or lot_id.startswith("GLO-"):
         return None
     project = read_project(parts.first(PROCUREMENT_PROJECT), languages)
-    process = parts.first(TENDERING_PROCESS)
+    process = Children(parts.first(TENDERING_PROCESS))
     terms = parts.first(TENDERING_TERMS)
     canonical = Lot(
         id=lot_id,
@@ -200,17 +200,16 @@ def read_duration(period: Element | None) -> Duration | None:
     return Duration(value=value, unit=unit, start_date=start, end_date=end)
 
 
-def read_deadline(process: Element | None) -> datetime | None:
+def read_deadline(process: Children) -> datetime | None:
     """BT-131 tenders, else BT-1311 requests to participate, else BT-630 expressions of
     interest (the only deadline of a PIN used as a call for competition)."""
-    if process is None:
+    if process.node is None:
         return None
-    parts = Children(process)
-    for period in (parts.first(SUBMISSION_PERIOD), parts.first(PARTICIPATION_PERIOD)):
+    for period in (process.first(SUBMISSION_PERIOD), process.first(PARTICIPATION_PERIOD)):
         deadline = _period_end(period)
         if deadline is not None:
             return deadline
-    return _period_end(element(INTEREST_PERIOD(process)))
+    return _period_end(element(INTEREST_PERIOD(process.node)))
 
 
 def award_criteria(terms: Element | None, languages: Languages) -> list[str]:
@@ -257,13 +256,11 @@ def _classification(holder: Element | None) -> str | None:
     return None
 
 
-def _framework(process: Element | None) -> bool | None:
+def _framework(process: Children) -> bool | None:
     """BT-765: True for any `fa-*` code, False for `none`, None when the lot does not say."""
-    if process is None:
-        return None
     codes = [
         code.text.strip()
-        for system in children_named(process, CONTRACTING_SYSTEM)
+        for system in process.all(CONTRACTING_SYSTEM)
         for code in children_named(system, CONTRACTING_SYSTEM_TYPE)
         if code.get("listName") == "framework-agreement" and code.text
     ]

@@ -126,8 +126,8 @@ def map_notice(raw: RawNotice, payload: bytes) -> Notice:
     modifications, modified = read_modifications(
         extension.all(CONTRACT_MODIFICATION), results, languages
     )
-    process = top.first(TENDERING_PROCESS)
-    procedure_code = child_text(process, PROCEDURE_CODE) or ""
+    process = Children(top.first(TENDERING_PROCESS))
+    procedure_code = process.text(PROCEDURE_CODE) or ""
     return Notice(
         **_identity(raw, top, published.number),
         source_notice_type=source_type,
@@ -260,10 +260,10 @@ def _buyer(top: Children, parties: Parties) -> Organization | None:
 
 
 def _previous(
-    process: Element | None, lots: list[LotTerms], notice_type: NoticeType
+    process: Children, lots: list[LotTerms], notice_type: NoticeType
 ) -> list[RelatedNotice]:
     """BT-125 of the procedure and its lots: the call a result awards, else earlier notices."""
-    processes = [p for p in (process, *(terms.process for terms in lots)) if p is not None]
+    processes = [process, *(terms.process for terms in lots)]
     relation = RelationKind.AWARDS if notice_type is NoticeType.AWARD else RelationKind.FOLLOWS
     return previous_notices(processes, relation)
 

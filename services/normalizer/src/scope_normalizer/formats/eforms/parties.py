@@ -17,6 +17,7 @@ from scope_normalizer.formats.eforms.read import (
     child_text,
     children_named,
     clean,
+    first_child,
 )
 from scope_normalizer.formats.eforms.xpaths import ID, NAME, ORGANIZATION, Element, tag
 from scope_normalizer.values.identifiers import siren_of, valid_siren, valid_siret
@@ -48,16 +49,14 @@ class Parties:
     def __init__(self, organizations: Element | None, languages: Languages) -> None:
         """`organizations` is the notice's `efac:Organizations`."""
         self._languages = languages
-        self._index: dict[str, tuple[Children, Children]] = {}
+        self._index: dict[str, tuple[Element, Element]] = {}
         self._built: dict[str, Organization | None] = {}
         for organization in children_named(organizations, ORGANIZATION):
-            blocks = Children(organization)
-            company_element = blocks.first(_COMPANY)
-            if company_element is None:
+            company = first_child(organization, _COMPANY)
+            if company is None:
                 continue
-            company = Children(company_element)
-            for party in (company, *map(Children, blocks.all(_TOUCHPOINT))):
-                party_id = child_text(party.first(_PARTY_IDENTIFICATION), ID)
+            for party in (company, *children_named(organization, _TOUCHPOINT)):
+                party_id = child_text(first_child(party, _PARTY_IDENTIFICATION), ID)
                 if party_id and party_id not in self._index:
                     self._index[party_id] = (party, company)
 
@@ -94,8 +93,10 @@ class Parties:
             country=org.country,
         )
 
-    def _build(self, own: Children, base: Children) -> Organization | None:
-        """A contact point (`own`) takes what it lacks from its organisation (`base`)."""
+    def _build(self, party: Element, company: Element) -> Organization | None:
+        """A contact point (`party`) takes what it lacks from its organisation (`company`)."""
+        own = Children(party)
+        base = own if party is company else Children(company)
         name = self._name(own) or self._name(base)
         if name is None:
             return None

@@ -31,9 +31,10 @@ class Children:
     walk over its children, where one XPath evaluation per leaf would cost several times more.
     """
 
-    __slots__ = ("_groups",)
+    __slots__ = ("_groups", "node")
 
     def __init__(self, node: Element | None) -> None:
+        self.node = node
         groups: dict[object, list[Element]] = {}
         if node is not None:
             for child in node:
