@@ -18,7 +18,7 @@ from scope_normalizer.formats.base import (
     require,
 )
 from scope_normalizer.formats.decp import codes
-from scope_normalizer.formats.decp.parties import buyer, buyer_id, winners
+from scope_normalizer.formats.decp.parties import buyer, buyer_party, winners
 from scope_normalizer.formats.decp.place import place
 from scope_normalizer.formats.decp.record import Contract, Kind, entries, integer, text
 from scope_normalizer.values.amounts import parse_amount
@@ -50,7 +50,9 @@ def map_contract(raw: RawNotice, contract: Contract) -> Notice:
         "$.datePublicationDonnees",
         "publication date",
     )
-    buyer_key = buyer_id(fields)
+    party = buyer_party(fields)
+    # The buyer's id as published, the first half of the consolidation's `uid`.
+    buyer_key = text(party.get("id"))
     cpv = normalize_cpv(text(fields.get("codeCPV")))
     label = clean_text(fields.get("procedure"))
     return Notice(
@@ -60,7 +62,7 @@ def map_contract(raw: RawNotice, contract: Contract) -> Notice:
         status=NoticeStatus.COMPLETE,
         title=title,
         language="fr",
-        buyer=buyer(fields),
+        buyer=buyer(party),
         contract_nature=codes.contract_nature(contract.kind, fields, cpv),
         procedure_type=codes.procedure(contract.kind, label),
         procedure_label=label,

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from scope_normalizer.formats.decp.record import entries, mapping, text
+from scope_normalizer.values.caches import file_cache
 from scope_normalizer.values.identifiers import siren_of, valid_siret
 from scope_normalizer.values.places import enrich_organization
 from scope_normalizer.values.text import clean_text
@@ -19,15 +20,25 @@ _VAT_COUNTRIES = {"EL": "GR", "XI": "GB"}
 """VAT prefixes that are not the ISO country code (Greece, Northern Ireland)."""
 
 
-def buyer(fields: dict[str, Any]) -> Organization | None:
-    """The buyer; its `id` is a SIRET by definition of the format.
+def buyer_party(fields: dict[str, Any]) -> dict[str, Any]:
+    """The buyer's object: `acheteur` of a marché, `autoriteConcedante` of a concession."""
+    return mapping(fields.get("acheteur")) or mapping(fields.get("autoriteConcedante"))
+
+
+def buyer(party: dict[str, Any]) -> Organization | None:
+    """The buyer; its `id` is a SIRET by definition of the format."""
+    name = party.get("nom")
+    return _buyer(text(party.get("id")), name if isinstance(name, str) else None)
+
+
+@file_cache
+def _buyer(ident: str | None, published_name: str | None) -> Organization | None:
+    """Cached: a file holds a buyer's contracts by the dozen, and an Organization is immutable.
 
     DECP 2024 gives no buyer name, only the SIRET: the SIRET then stands as the name, since
     the schema requires one and it is what identifies the buyer to a reader.
     """
-    party = mapping(fields.get("acheteur")) or mapping(fields.get("autoriteConcedante"))
-    ident = text(party.get("id"))
-    name = clean_text(party.get("nom"))
+    name = clean_text(published_name)
     if ident is None and name is None:
         return None
     siret = valid_siret(ident)
@@ -41,22 +52,29 @@ def buyer(fields: dict[str, Any]) -> Organization | None:
     return enrich_organization(org)
 
 
-def buyer_id(fields: dict[str, Any]) -> str | None:
-    """The buyer's id as published, the first half of the consolidation's `uid`."""
-    party = mapping(fields.get("acheteur")) or mapping(fields.get("autoriteConcedante"))
-    return text(party.get("id"))
-
-
 def winners(value: object, wrapper: str) -> list[Winner]:
-    return [found for found in (_winner(item) for item in entries(value, wrapper)) if found]
+    found: list[Winner] = []
+    for item in entries(value, wrapper):
+        name = item.get("denominationSociale")
+        winner = _winner(
+            text(item.get("id")),
+            name if isinstance(name, str) else None,
+            text(item.get("typeIdentifiant")),
+        )
+        if winner is not None:
+            found.append(winner)
+    return found
 
 
-def _winner(item: dict[str, Any]) -> Winner | None:
-    ident = text(item.get("id"))
-    name = clean_text(item.get("denominationSociale"))
+@file_cache
+def _winner(
+    ident: str | None, published_name: str | None, scheme_text: str | None
+) -> Winner | None:
+    """Cached: suppliers recur across a buyer's contracts, and a Winner is immutable."""
+    name = clean_text(published_name)
     if ident is None and name is None:
         return None
-    scheme = (text(item.get("typeIdentifiant")) or "").upper()
+    scheme = (scheme_text or "").upper()
     siret = valid_siret(ident) if scheme in ("", "SIRET") else None
     if not scheme:
         scheme = "SIRET" if siret else "ORG"

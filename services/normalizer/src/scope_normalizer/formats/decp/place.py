@@ -19,6 +19,7 @@ import msgspec
 
 from scope_normalizer.formats.decp.codes import fold
 from scope_normalizer.formats.decp.record import mapping, text
+from scope_normalizer.values.caches import file_cache
 from scope_normalizer.values.places import build_place, country_alpha2, normalize_department
 from scope_normalizer.values.text import clean_text
 from scope_shared.reference import department_for_postal_code, region
@@ -27,9 +28,25 @@ from scope_shared.schema import Place
 
 def place(value: object) -> Place | None:
     location: dict[str, Any] = mapping(value)
-    code = text(location.get("code"))
-    kind = fold(text(location.get("typeCode")) or "")
     name = clean_text(location.get("nom"))
+    found = _coded_place(text(location.get("code")), text(location.get("typeCode")))
+    if found is None:
+        return Place(text=name) if name else None
+    # A copy, lists included: the cached Place is shared by every contract of the place.
+    return Place(
+        nuts=[*found.nuts],
+        departments=[*found.departments],
+        regions=[*found.regions],
+        country=found.country,
+        text=name,
+    )
+
+
+@file_cache
+def _coded_place(code: str | None, type_code: str | None) -> Place | None:
+    """The place a code names, without its free text. Cached: a file's contracts are
+    executed in a few hundred places."""
+    kind = fold(type_code or "")
     department = _department(kind, code.upper()) if code else None
     regions: list[str] = []
     country = None
@@ -44,9 +61,7 @@ def place(value: object) -> Place | None:
         found = msgspec.structs.replace(
             found or Place(), regions=regions, country=(found.country if found else None) or "FR"
         )
-    if found is None:
-        return Place(text=name) if name else None
-    return msgspec.structs.replace(found, text=name)
+    return found
 
 
 _DEPARTMENT_PREFIXES: dict[str, Callable[[str], str]] = {
