@@ -94,7 +94,9 @@ DOCUMENTS_URL = xp(
 )  # BT-15
 TENDER_URL = xp("cac:TenderRecipientParty/cbc:EndpointID/text()")  # BT-18
 AWARD_CRITERIA = xp("cac:AwardingTerms/cac:AwardingCriterion/cac:SubordinateAwardingCriterion")
-SELECTION_CRITERIA = xp(f"{EXTENSION}/efac:SelectionCriteria")  # BT-747, BT-749, BT-750
+SELECTION_CRITERIA = xp(
+    f"{EXTENSION}/efac:SelectionCriteria[cbc:Name or cbc:Description]"
+)  # BT-747, BT-749, BT-750; most criteria give only their type, which Scope does not keep
 
 # cac:SubordinateAwardingCriterion.
 CRITERION_TYPE = tag("cbc:AwardingCriterionTypeCode")  # BT-539
