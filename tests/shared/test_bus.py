@@ -278,6 +278,40 @@ async def test_runner_drains_in_flight_batch_on_stop(js: JetStreamContext) -> No
     assert info.num_ack_pending == 0
 
 
+async def test_two_batches_in_flight_overlap_and_are_all_settled_on_stop(
+    js: JetStreamContext,
+) -> None:
+    await ensure_topology(js, SETTINGS)
+    for i in range(6):
+        await publish_raw(js, _raw(f"s{i}"))
+    running, most, both = 0, 0, asyncio.Event()
+
+    async def slow(msgs: Sequence[Msg]) -> Sequence[BaseException | None]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        if running == 2:
+            both.set()
+        await asyncio.sleep(0.3)
+        running -= 1
+        return [None] * len(msgs)
+
+    runner = ConsumerRunner(
+        js, NORMALIZER_CONSUMER, stage="normalize", batch_handler=slow, batch_size=2,
+        in_flight=2,
+    )  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    await asyncio.wait_for(both.wait(), 10)
+    stop.set()
+    counts = await asyncio.wait_for(task, 10)
+    assert most == 2
+    assert counts.received == counts.acked == 4
+    info = await js.consumer_info(RAW_STREAM, NORMALIZER_CONSUMER.durable)
+    assert info.num_ack_pending == 0
+    assert info.num_pending == 2
+
+
 @pytest.mark.slow
 async def test_kv_cursor_survives_server_restart(nats_server: NatsServer) -> None:
     nc = await nats.connect(nats_server.url)

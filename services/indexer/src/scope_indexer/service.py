@@ -35,6 +35,7 @@ async def run_indexer(settings: IndexerSettings, stop: asyncio.Event) -> None:
         batch_handler=writer.write,
         batch_size=settings.indexer_batch_size,
         fetch_timeout=settings.indexer_fetch_timeout,
+        in_flight=settings.indexer_in_flight,
     )
     try:
         await runner.run(stop)

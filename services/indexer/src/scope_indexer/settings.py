@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from scope_shared.config import CommonSettings
 
 
@@ -14,6 +18,8 @@ class IndexerSettings(CommonSettings, frozen=True, kw_only=True):
     indexer_metrics_port: Port of /metrics (0: none).
     indexer_ack_wait: Seconds before a batch a crashed replica held is redelivered; longer
         than the slowest bulk request, or a live replica's batch would be sent twice.
+    indexer_in_flight: Batches written at once: with 2, the next batch is fetched and
+        prepared while the store writes the previous one.
     """
 
     indexer_batch_size: int = 500
@@ -21,3 +27,4 @@ class IndexerSettings(CommonSettings, frozen=True, kw_only=True):
     indexer_max_backoff: float = 60.0
     indexer_metrics_port: int = 9103
     indexer_ack_wait: float = 60.0
+    indexer_in_flight: Annotated[int, msgspec.Meta(ge=1, le=8)] = 2

@@ -58,6 +58,12 @@ def nak_delay(attempt: int, retry_after: float | None = None) -> float:
 class ConsumerRunner:
     """Runs one durable pull consumer until `stop` is set, then drains and returns.
 
+    Args:
+        in_flight: Batches processed at once. With 2, the next batch is fetched and handed
+            to the handler while the previous one is still being written (the embedded store
+            prepares one batch while SQLite writes the other); each batch is settled on its
+            own, so a slow batch never holds another's acks.
+
     Attributes:
         counts: Running totals, also logged as `consumer_stopped`.
     """
@@ -71,6 +77,7 @@ class ConsumerRunner:
         batch_handler: BatchHandler,
         batch_size: int = 64,
         fetch_timeout: float = 2.0,
+        in_flight: int = 1,
     ) -> None:
         self.js = js
         self.spec = spec
@@ -78,6 +85,7 @@ class ConsumerRunner:
         self.batch_handler = batch_handler
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
+        self.in_flight = max(1, in_flight)
         self.counts = RunnerCounts()
         self.log = get_logger(stage=stage, consumer=spec.durable)
 
@@ -87,16 +95,24 @@ class ConsumerRunner:
         await self.js.add_consumer(self.spec.stream, config=self.spec.config())
         sub = await self.js.pull_subscribe_bind(self.spec.durable, stream=self.spec.stream)
         self.log.info("consumer_started", stream=self.spec.stream)
+        running: set[asyncio.Task[None]] = set()
         try:
             while not stop.is_set():
+                if len(running) >= self.in_flight:
+                    done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        task.result()  # a bug in settling stops the runner, as it would inline
+                    continue
                 try:
                     msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
                 except (NatsTimeoutError, TimeoutError):
                     # nats-py raises its own TimeoutError on an empty pull, and the builtin one
                     # when a pull of several messages expires part-way.
                     continue
-                await self.process(msgs)
+                running.add(asyncio.create_task(self.process(msgs)))
         finally:
+            # Batches in hand are settled before leaving: drained, never abandoned.
+            await asyncio.gather(*running)
             await sub.unsubscribe()
             self.log.info(
                 "consumer_stopped",
