@@ -109,7 +109,7 @@ def framework_agreement(kind: Kind, fields: dict[str, Any]) -> bool | None:
     if kind is Kind.CONCESSION:
         return False
     techniques = strings(fields.get("techniques"), "technique")
-    if any(fold(t) == "accord-cadre" for t in techniques):
+    if techniques and any(fold(t) == "accord-cadre" for t in techniques):
         return True
     label = text(fields.get("nature"))
     by_nature = _FRAMEWORK_NATURES.get(fold(label)) if label else None
@@ -126,6 +126,6 @@ def considerations(fields: dict[str, Any]) -> list[str]:
         ("considerationsEnvironnementales", "considerationEnvironnementale", "environnementaux"),
     ):
         values = strings(fields.get(key), item)
-        if any(not fold(value).startswith(_NO_CONSIDERATION) for value in values):
+        if values and any(not fold(value).startswith(_NO_CONSIDERATION) for value in values):
             found.append(token)
     return found

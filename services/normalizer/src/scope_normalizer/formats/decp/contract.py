@@ -145,11 +145,14 @@ def _day(value: object) -> date | None:
         return None
 
 
+_ZERO = Decimal(0)
+
+
 def _value(value: object) -> Amount | None:
     """The amount in euros; 0 is left out: buyers write it for a framework agreement
     without a maximum, and it is not the contract's value."""
     amount = parse_amount(value)
-    return amount if amount is not None and amount.amount > Decimal(0) else None
+    return amount if amount is not None and amount.amount > _ZERO else None
 
 
 def _duration(months: object, start: object) -> Duration | None:
