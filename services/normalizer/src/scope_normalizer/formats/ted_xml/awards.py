@@ -12,7 +12,15 @@ from lxml import etree
 
 from scope_normalizer.formats.ted_xml.clock import instant
 from scope_normalizer.formats.ted_xml.parties import winners
-from scope_normalizer.formats.ted_xml.tree import amount, block_at, count, leaf, path
+from scope_normalizer.formats.ted_xml.tree import (
+    amount,
+    block_at,
+    count,
+    find,
+    find_all,
+    leaf,
+    path,
+)
 from scope_shared.schema import Award, NoticeStatus
 
 AWARD_CONTRACT = path("AWARD_CONTRACT")
@@ -27,8 +35,8 @@ _VALUE = path("VALUES", "VAL_TOTAL")
 def awards(form: etree._Element) -> list[Award]:
     """Each awarded contract with its lot, date, winners, final value and tenders received."""
     found: list[Award] = []
-    for contract in form.iterfind(AWARD_CONTRACT):
-        awarded = contract.find(_AWARDED)
+    for contract in find_all(form, AWARD_CONTRACT):
+        awarded = find(contract, _AWARDED)
         if awarded is None:
             continue
         found.append(
@@ -47,11 +55,11 @@ def awards(form: etree._Element) -> list[Award]:
 
 def outcome(form: etree._Element) -> NoticeStatus:
     """`complete` when any contract was awarded; else why none was, as far as the form says."""
-    contracts = form.findall(AWARD_CONTRACT)
-    if not contracts or any(c.find(_AWARDED) is not None for c in contracts):
+    contracts = find_all(form, AWARD_CONTRACT)
+    if not contracts or any(find(c, _AWARDED) is not None for c in contracts):
         return NoticeStatus.COMPLETE
-    if all(c.find(_DISCONTINUED) is not None for c in contracts):
+    if all(find(c, _DISCONTINUED) is not None for c in contracts):
         return NoticeStatus.CANCELLED
-    if all(c.find(_NOT_AWARDED) is not None for c in contracts):
+    if all(find(c, _NOT_AWARDED) is not None for c in contracts):
         return NoticeStatus.UNSUCCESSFUL
     return NoticeStatus.UNKNOWN

@@ -16,7 +16,14 @@ import re
 
 from lxml import etree
 
-from scope_normalizer.formats.ted_xml.tree import code, leaf, local_name, path
+from scope_normalizer.formats.ted_xml.tree import (
+    code,
+    find,
+    find_all,
+    leaf,
+    local_name,
+    path,
+)
 from scope_shared.documents.ted import publication_number
 from scope_shared.errors import PermanentError
 from scope_shared.schema import ContractNature, NoticeType, ProcedureType, RelationKind
@@ -122,7 +129,7 @@ def framework(procedure_element: etree._Element | None) -> bool | None:
     """True when IV.1.3 declares a framework agreement; None when the form says nothing."""
     if procedure_element is None:
         return None
-    return True if procedure_element.find(_FRAMEWORK) is not None else None
+    return True if find(procedure_element, _FRAMEWORK) is not None else None
 
 
 def contract_nature(form: etree._Element, codif: etree._Element | None) -> ContractNature | None:
@@ -136,11 +143,11 @@ def related_numbers(
     """Publication numbers of the notices this one cites (REF_NOTICE first), without itself."""
     cited: list[str | None] = []
     if notice_data is not None:
-        cited += [publication_number(e.text) for e in notice_data.iterfind(_REF_NOTICES)]
-    procedure_element = form.find(path("PROCEDURE"))
+        cited += [publication_number(e.text) for e in find_all(notice_data, _REF_NOTICES)]
+    procedure_element = find(form, path("PROCEDURE"))
     if procedure_element is not None:
-        cited.append(publication_number(procedure_element.findtext(_NOTICE_NUMBER_OJ)))
-    cited.append(publication_number(form.findtext(_INFO_NOTICE_NUMBER)))
+        cited.append(publication_number(leaf(procedure_element, _NOTICE_NUMBER_OJ)))
+    cited.append(publication_number(leaf(form, _INFO_NOTICE_NUMBER)))
     found: list[str] = []
     for number in cited:
         if number and number != own and number not in found:

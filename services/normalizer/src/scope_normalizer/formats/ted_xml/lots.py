@@ -19,6 +19,8 @@ from scope_normalizer.formats.ted_xml.tree import (
     block_at,
     count,
     cpv_codes,
+    find,
+    find_all,
     leaf,
     local_name,
     nuts_codes,
@@ -87,10 +89,10 @@ def read_object(
         performance_nuts: NOTICE_DATA's PERFORMANCE_NUTS codes, the whole notice's places.
         country: The buyer's country, for places whose NUTS codes do not name one.
     """
-    elements = object_contract.findall(OBJECT_DESCR) if object_contract is not None else []
+    elements = find_all(object_contract, OBJECT_DESCR) if object_contract is not None else []
     descriptions = [_read(element) for element in elements]
-    divided = len(elements) > 1 or any(e.find(_LOT_NO) is not None for e in elements)
-    if object_contract is not None and object_contract.find(_LOT_DIVISION) is not None:
+    divided = len(elements) > 1 or any(find(e, _LOT_NO) is not None for e in elements)
+    if object_contract is not None and find(object_contract, _LOT_DIVISION) is not None:
         divided = True
     fallback_country = country_alpha2(country)
     nuts, sites, criteria, cpvs = list(performance_nuts), list[str](), list[str](), list[str]()
@@ -134,7 +136,7 @@ def duration(description: etree._Element | None) -> Duration | None:
     """DURATION with its TYPE (MONTH, DAY), and/or DATE_START and DATE_END."""
     if description is None:
         return None
-    element = description.find(_DURATION)
+    element = find(description, _DURATION)
     value = count(description, _DURATION)
     unit = _UNITS.get((element.get("TYPE") or "").upper()) if element is not None else None
     start = calendar_day(leaf(description, _DATE_START))
@@ -154,7 +156,7 @@ def award_criteria(description: etree._Element) -> list[str]:
     """
     found: list[str] = []
     for where in _AC_PATHS:
-        for ac in description.iterfind(where):
+        for ac in find_all(description, where):
             for criterion in ac:
                 text = _criterion(criterion)
                 if text:

@@ -27,6 +27,8 @@ from scope_normalizer.formats.ted_xml.tree import (
     block_at,
     code,
     cpv_codes,
+    find,
+    find_all,
     leaf,
     local_name,
     nuts_codes,
@@ -66,7 +68,7 @@ def map_notice(raw: RawNotice, payload: bytes) -> Notice:
     sections = _sections(payload)
     kind = kinds.notice_type(sections.codif, sections.form)
     submission_deadline = _deadline(sections)
-    body = sections.form.find(CONTRACTING_BODY)
+    body = find(sections.form, CONTRACTING_BODY)
     # Later keys win: a cited notice's procedure replaces the notice's own.
     envelope: dict[str, Any] = {**identity(raw), **_links(raw, kind, sections)}
     return Notice(
@@ -123,7 +125,7 @@ def _object(sections: Sections) -> dict[str, Any]:
 
 def _sections(payload: bytes) -> Sections:
     root = parse_ted_export(payload)
-    notice_data = root.find(NOTICE_DATA)
+    notice_data = find(root, NOTICE_DATA)
     form = original_form(root, leaf(notice_data, LG_ORIG))
     if form is None:
         raise PermanentError("the document has no form", field_path="/TED_EXPORT/FORM_SECTION")
@@ -131,10 +133,10 @@ def _sections(payload: bytes) -> Sections:
     return Sections(
         root=root,
         notice_data=notice_data,
-        codif=root.find(CODIF_DATA),
+        codif=find(root, CODIF_DATA),
         form=form,
-        object_contract=form.find(OBJECT_CONTRACT),
-        procedure=form.find(PROCEDURE),
+        object_contract=find(form, OBJECT_CONTRACT),
+        procedure=find(form, PROCEDURE),
         country=body_country or code(notice_data, ISO_COUNTRY, "VALUE"),
     )
 
@@ -148,7 +150,7 @@ def _texts(sections: Sections) -> dict[str, Any]:
     description = block_at(object_contract, path("SHORT_DESCR"))
     if description is None and object_contract is not None:
         description = block_at(object_contract, f"{lots.OBJECT_DESCR}/{path('SHORT_DESCR')}")
-    lefti = sections.form.find(path("LEFTI"))
+    lefti = find(sections.form, path("LEFTI"))
     conditions = [text for child in lefti if (text := block(child))] if lefti is not None else []
     reserved = lefti is not None and any(local_name(c) in _RESERVED for c in lefti)
     return {
@@ -162,7 +164,7 @@ def _texts(sections: Sections) -> dict[str, Any]:
 def _translated_title(sections: Sections) -> str | None:
     """TED's short title in the original language (`Services de préparation de repas`)."""
     language = leaf(sections.notice_data, LG_ORIG)
-    for title in sections.root.iterfind(ML_TITLES):
+    for title in find_all(sections.root, ML_TITLES):
         if title.get("LG") == language:
             return block_at(title, TI_TEXT)
     return None
@@ -246,7 +248,7 @@ def _estimated_value(sections: Sections, single_value: Amount | None) -> Amount 
         or single_value
     )
     if found is None and sections.notice_data is not None:
-        for value in sections.notice_data.iterfind(_NOTICE_VALUES):
+        for value in find_all(sections.notice_data, _NOTICE_VALUES):
             if value.get("TYPE") in _VALUE_TYPES and value.text:
                 found = parse_amount(clean_text(value.text), value.get("CURRENCY") or "EUR")
                 if found:

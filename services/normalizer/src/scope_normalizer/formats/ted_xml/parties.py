@@ -17,6 +17,8 @@ from lxml import etree
 from scope_normalizer.formats.ted_xml.tree import (
     CONTRACTING_BODY,
     code,
+    find,
+    find_all,
     leaf,
     nuts_codes,
     path,
@@ -58,7 +60,7 @@ def legal_id(national_id: str | None, country: str | None) -> LegalId:
 
 def buyer(form: etree._Element, fallback_country: str | None) -> Organization | None:
     """The contracting authority or entity of section I.1, enriched with département/region."""
-    address = form.find(BUYER_ADDRESS)
+    address = find(form, BUYER_ADDRESS)
     name = clean_text(leaf(address, _NAME))
     if address is None or name is None:
         return None
@@ -86,7 +88,7 @@ def buyer(form: etree._Element, fallback_country: str | None) -> Organization | 
 def winners(awarded: etree._Element) -> list[Winner]:
     """The contractors of one AWARDED_CONTRACT (several when awarded to a group)."""
     found: list[Winner] = []
-    for address in awarded.iterfind(CONTRACTOR_ADDRESSES):
+    for address in find_all(awarded, CONTRACTOR_ADDRESSES):
         name = clean_text(leaf(address, _NAME))
         country = country_alpha2(code(address, _COUNTRY, "VALUE"))
         legal = legal_id(clean_text(leaf(address, _NATIONAL_ID)), country)
