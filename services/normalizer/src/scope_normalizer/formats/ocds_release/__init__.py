@@ -35,6 +35,8 @@ from scope_normalizer.formats.ocds_release.fields import (
     text,
 )
 from scope_normalizer.formats.ocds_release.items import Item
+from scope_normalizer.formats.ocds_release.release import DECODER, Release
+from scope_normalizer.formats.ocds_release.release import contracts as release_contracts
 from scope_normalizer.values.text import first_text
 from scope_shared.dates import parse_datetime
 from scope_shared.errors import PermanentError
@@ -51,9 +53,7 @@ from scope_shared.schema import (
     RawNotice,
 )
 
-Release = dict[str, Any]
-
-_DECODER = msgspec.json.Decoder(dict[str, Any])
+_PACKAGE = msgspec.json.Decoder(dict[str, Any])
 
 CATEGORIES = {
     "goods": ContractNature.SUPPLIES,
@@ -71,17 +71,17 @@ _NOTICE_DOCUMENTS = {
 
 
 def map_notice(raw: RawNotice, payload: bytes) -> Notice:
-    release: Release = _DECODER.decode(payload)
-    ocid = require(ident(release.get("ocid")), "$.ocid", "ocid")
-    release_id = require(ident(release.get("id")), "$.id", "release id")
-    tender = obj(release.get("tender"))
+    release = DECODER.decode(payload)
+    ocid = require(ident(release.ocid), "$.ocid", "ocid")
+    release_id = require(ident(release.id), "$.id", "release id")
+    tender = obj(release.tender)
     # Read once here: half the fields of a notice look into the awards and the contracts.
-    release_awards = objs(release.get("awards"))
-    contracts = objs(release.get("contracts"))
-    release_tags = stages.tags(release)
-    kind = stages.notice_type(release, release_tags)
-    language = _language(release.get("language"))
-    party_index = parties.PartyIndex(release.get("parties"))
+    release_awards = objs(release.awards)
+    contracts = release_contracts(release)
+    release_tags = stages.tags(release.tag)
+    kind = stages.notice_type(release_tags, tender, release_awards, contracts)
+    language = _language(release.language)
+    party_index = parties.PartyIndex(release.parties)
     title, description = _texts(tender, [*release_awards, *contracts])
     documents = _document_urls(release, tender, [*release_awards, *contracts])
     envelope = identity(raw)
@@ -101,14 +101,17 @@ def map_notice(raw: RawNotice, payload: bytes) -> Notice:
         title=title,
         description=description,
         language=language,
-        buyer=parties.buyer(release, party_index, language),
+        buyer=parties.buyer(release.buyer, tender, party_index, language),
         published_at=_published_at(release, raw),
         duration=_duration(tender, release_awards, contracts),
         documents_url=_document_url(documents, ("biddingDocuments",)),
         awards=awards.awards(release_awards, contracts, tender, party_index),
         modifications=awards.modifications(contracts),
         related=awards.related(
-            release, contracts, (raw.source, ocid, release_id), "compiled" in release_tags
+            release.related_processes,
+            (tender, contracts),
+            (raw.source, ocid, release_id),
+            "compiled" in release_tags,
         ),
     )
 
@@ -168,12 +171,12 @@ def _texts(tender: dict[str, Any], sections: list[dict[str, Any]]) -> tuple[str,
 
 
 def _published_at(release: Release, raw: RawNotice) -> datetime:
-    published = parse_datetime(release.get("date"))
+    published = parse_datetime(release.date)
     if published is None:
         package = raw.attributes.get("package")
         if package:
             try:
-                published = parse_datetime(obj(_DECODER.decode(package)).get("publishedDate"))
+                published = parse_datetime(obj(_PACKAGE.decode(package)).get("publishedDate"))
             except (msgspec.DecodeError, msgspec.ValidationError):
                 published = None
     if published is None:
@@ -223,7 +226,7 @@ def _document_urls(
     documents = objs(tender.get("documents"))
     for section in sections:
         documents += objs(section.get("documents"))
-    documents += objs(obj(release.get("planning")).get("documents"))
+    documents += objs(obj(release.planning).get("documents"))
     found: dict[str, str] = {}
     for document in documents:
         kind, url = document.get("documentType"), document.get("url")

@@ -105,16 +105,17 @@ def modifications(contracts: list[dict[str, Any]]) -> list[Modification]:
 
 
 def related(
-    release: dict[str, Any],
-    contracts: list[dict[str, Any]],
+    release_processes: object,
+    sections: tuple[dict[str, Any], list[dict[str, Any]]],
     ids: tuple[str, str, str],
     compiled: bool,
 ) -> list[RelatedNotice]:
     """Earlier processes (by ocid) and, for an amendment release, the release it amends;
-    `ids` is (source, ocid, release id)."""
+    `sections` is (tender, contracts), `ids` (source, ocid, release id)."""
+    tender, contracts = sections
     source, ocid, release_id = ids
     found: dict[tuple[RelationKind, str], RelatedNotice] = {}
-    processes = [*objs(release.get("relatedProcesses"))]
+    processes = [*objs(release_processes)]
     processes += [process for c in contracts for process in objs(c.get("relatedProcesses"))]
     for process in processes:
         target = _earlier_process(process)
@@ -123,7 +124,7 @@ def related(
             found.setdefault(key, RelatedNotice(relation=key[0], notice_id=key[1]))
     if not compiled:
         # A compiled release accumulates every amendment of the process: it corrects nothing.
-        tender_amendments = objs(obj(release.get("tender")).get("amendments"))
+        tender_amendments = objs(tender.get("amendments"))
         contract_amendments = [a for c in contracts for a in objs(c.get("amendments"))]
         for kind, amendments in (
             (RelationKind.CORRECTS, tender_amendments),

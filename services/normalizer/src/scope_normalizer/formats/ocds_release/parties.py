@@ -59,13 +59,14 @@ class PartyIndex:
 
 
 def buyer(
-    release: dict[str, Any], parties: PartyIndex, language: str | None
+    reference: object, tender: dict[str, Any], parties: PartyIndex, language: str | None
 ) -> Organization | None:
-    """The buyer; else the party with role buyer; else the procuring entity."""
-    reference = obj(release.get("buyer"))
+    """The buyer (the release's `buyer` reference); else the party with role buyer; else
+    the procuring entity."""
+    reference = obj(reference)
     party = parties.resolve(reference) if reference else parties.with_role("buyer")
     if not party:
-        entity = obj(obj(release.get("tender")).get("procuringEntity"))
+        entity = obj(tender.get("procuringEntity"))
         party = parties.resolve(entity) if entity else parties.with_role("procuringEntity")
     return organization(party, language) if party else None
 

@@ -95,27 +95,33 @@ _DETAILS = tuple(
 the four-value `procurementMethod` (a French MAPA is `open` or `limited` in OCDS terms)."""
 
 
-def tags(release: dict[str, Any]) -> list[str]:
-    values = release.get("tag")
+def tags(values: object) -> list[str]:
+    """The release's `tag` codes."""
     return [tag for tag in values if isinstance(tag, str)] if isinstance(values, list) else []
 
 
-def notice_type(release: dict[str, Any], release_tags: list[str]) -> NoticeType:
+def notice_type(
+    release_tags: list[str],
+    tender: dict[str, Any],
+    awards: list[dict[str, Any]],
+    contracts: list[dict[str, Any]],
+) -> NoticeType:
+    """By the most advanced stage of the tags; else by what the sections hold."""
     known = [TAG_TYPES[tag] for tag in release_tags if tag in TAG_TYPES]
     if known:
         return max(known, key=STAGE_ORDER.index)
-    return _type_from_content(release)
+    return _type_from_content(tender, awards, contracts)
 
 
-def _type_from_content(release: dict[str, Any]) -> NoticeType:
-    contracts = objs(release.get("contracts"))
+def _type_from_content(
+    tender: dict[str, Any], awards: list[dict[str, Any]], contracts: list[dict[str, Any]]
+) -> NoticeType:
     if any(objs(c.get("amendments")) or obj(c.get("amendment")) for c in contracts):
         return NoticeType.MODIFICATION
     if contracts:
         return NoticeType.CONTRACT_DATA
-    if objs(release.get("awards")):
+    if awards:
         return NoticeType.AWARD
-    tender = obj(release.get("tender"))
     status = tender.get("status")
     if status == "cancelled":
         return NoticeType.CANCELLATION
