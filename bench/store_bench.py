@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scope_shared.reference import departments
 from scope_shared.schema import Amount, Notice, Place
-from scope_shared.store import SearchQuery
+from scope_shared.store import IndexOutcome, SearchQuery
 from scope_shared.store.embedded import EmbeddedStore, schema
 from scope_shared.store.embedded.analysis import words
 from scope_shared.store.embedded.fields import columns
@@ -206,8 +206,28 @@ def same_rows_baseline(path: Path, writes: list[Statement]) -> float:
 
 
 IN_FLIGHT = 2
-"""Batches handed to the store at once, as the indexer does: the store prepares the next batch
-while SQLite writes the current one."""
+"""Batches handed to the store at once, as the indexer does (`SCOPE_INDEXER_IN_FLIGHT`): the
+store prepares the next batch while SQLite writes the current one."""
+GENERATED_AHEAD = 20
+"""Batches generated before each timed stretch, so that generating them is not timed."""
+
+
+async def _write_window(store: EmbeddedStore, batches: list[list[Notice]]) -> None:
+    """Index the batches keeping IN_FLIGHT calls running, as the indexer's consumer does."""
+    running: set[asyncio.Task[list[IndexOutcome]]] = set()
+
+    def check(done: set[asyncio.Task[list[IndexOutcome]]]) -> None:
+        for task in done:
+            outcomes = task.result()
+            assert all(o.status == "indexed" for o in outcomes), outcomes[:3]
+
+    for batch in batches:
+        if len(running) >= IN_FLIGHT:
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            check(done)
+        running.add(asyncio.create_task(store.index(batch)))
+    await asyncio.gather(*running)
+    check(running)
 
 
 async def index_all(
@@ -217,14 +237,12 @@ async def index_all(
     spent = 0.0
     batches = generator.batches(n, size)
     done = 0
-    while chunk := [b for _, b in zip(range(IN_FLIGHT), batches, strict=False)]:
+    while ahead := [b for _, b in zip(range(GENERATED_AHEAD), batches, strict=False)]:
         started = time.perf_counter()
-        results = await asyncio.gather(*(store.index(batch) for batch in chunk))
+        await _write_window(store, ahead)
         spent += time.perf_counter() - started
-        for outcomes in results:
-            assert all(o.status == "indexed" for o in outcomes), outcomes[:3]
-        done += sum(len(b) for b in chunk)
-        if not quiet and done % 100_000 < size * IN_FLIGHT:
+        done += sum(len(b) for b in ahead)
+        if not quiet and done % 100_000 < size * GENERATED_AHEAD:
             print(f"  indexed {done:>9,} notices, {done / spent:,.0f}/s", flush=True)
     return spent
 
