@@ -60,7 +60,8 @@ def valid_siret(text: object) -> str | None:
 @lru_cache(maxsize=65_536)
 def _valid_siret(text: str) -> str | None:
     """Cached: a file's contracts repeat the same buyers and suppliers."""
-    digits = _NON_DIGITS.sub("", text)
+    # `isdecimal` is true when `\D` matches nothing: most ids are digits only.
+    digits = text if text.isdecimal() else _NON_DIGITS.sub("", text)
     if len(digits) != 14:
         return None
     if digits.startswith(LA_POSTE_SIREN):

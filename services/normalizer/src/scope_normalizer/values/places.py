@@ -60,15 +60,24 @@ def region_of(department_code: str | None) -> str | None:
     return entry.region if entry else None
 
 
+def french_location(
+    postal_code: str | None, nuts: str | None = None
+) -> tuple[str | None, str | None]:
+    """The département and region of a French postal code, else of a NUTS 3 code."""
+    dep = department_for_postal_code(postal_code) if postal_code else None
+    if dep is None and nuts:
+        dep = department_for_nuts(nuts)
+    return dep, region_of(dep)
+
+
 def enrich_organization(org: Organization) -> Organization:
     """Fill département and region from the postal code (French organisations only)."""
     if org.country not in (None, "FR") or org.department:
         dep = org.department
+        region = org.region or region_of(dep)
     else:
-        dep = department_for_postal_code(org.postal_code) if org.postal_code else None
-        if dep is None and org.nuts:
-            dep = department_for_nuts(org.nuts)
-    region = org.region or region_of(dep)
+        dep, region = french_location(org.postal_code, org.nuts)
+        region = org.region or region
     country = org.country or ("FR" if dep else None)
     return msgspec.structs.replace(org, department=dep, region=region, country=country)
 

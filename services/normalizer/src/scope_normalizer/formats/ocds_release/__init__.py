@@ -156,17 +156,13 @@ def _call(tender: dict[str, Any], release_items: list[Item], *, french: bool) ->
 
 
 def _texts(tender: dict[str, Any], sections: list[dict[str, Any]]) -> tuple[str, str | None]:
-    """Title and description; without a tender section, the awards' or contracts'."""
-    title = first_text(
-        tender.get("title"),
-        *(section.get("title") for section in sections),
-        tender.get("description"),
-        *(section.get("description") for section in sections),
-    )
-    title = require(title, "$.tender.title", "title")
+    """Title and description; without a tender section, the awards' or contracts'. Without
+    any title, the description stands as the title."""
     description = first_text(
-        tender.get("description"), *(section.get("description") for section in sections)
+        tender.get("description"), *[section.get("description") for section in sections]
     )
+    title = first_text(tender.get("title"), *[section.get("title") for section in sections])
+    title = require(title or description, "$.tender.title", "title")
     return title, description if description != title else None
 
 

@@ -14,7 +14,6 @@ from scope_shared.schema import Amount, Duration, DurationUnit
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _URL_TAIL = ".,;:)]}»"
-_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
 
 def obj(value: object) -> dict[str, Any]:
@@ -57,7 +56,9 @@ def amount(value: object) -> Amount | None:
     """
     source = obj(value)
     currency = source.get("currency")
-    if not isinstance(currency, str) or not _CURRENCY.match(currency.strip()):
+    code = currency.strip() if isinstance(currency, str) else ""
+    # Three ASCII letters, as `[A-Za-z]{3}` would say, without a regular expression.
+    if not (len(code) == 3 and code.isascii() and code.isalpha()):
         return None
     parsed = parse_amount(source.get("amount"), currency)
     return parsed if parsed is not None and parsed.amount > 0 else None

@@ -12,7 +12,7 @@ from typing import Any
 
 from scope_normalizer.formats.ocds_release.fields import ident, obj, objs, text
 from scope_normalizer.values.identifiers import siren_of, valid_siren, valid_siret
-from scope_normalizer.values.places import country_alpha2, enrich_organization
+from scope_normalizer.values.places import country_alpha2, french_location
 from scope_shared.schema import Identifier, Organization, Winner
 
 Party = dict[str, Any]
@@ -80,24 +80,29 @@ def organization(party: Party, language: str | None) -> Organization | None:
     siret, siren = _french_ids(ids)
     address = obj(party.get("address"))
     contact = obj(party.get("contactPoint"))
-    org = Organization(
+    postal_code = text(address.get("postalCode"))
+    country_code = country(address.get("countryName")) or ("FR" if siren else None)
+    department = region = None
+    if country_code == "FR" or (country_code is None and language in (None, "fr")):
+        # A five-digit postal code is only read as French when nothing says otherwise.
+        department, region = french_location(postal_code)
+        country_code = country_code or ("FR" if department else None)
+    return Organization(
         name=name,
         identifier=_identifier(ids, siret),
         siret=siret,
         siren=siren,
         address=text(address.get("streetAddress")),
-        postal_code=text(address.get("postalCode")),
+        postal_code=postal_code,
         city=text(address.get("locality")),
-        country=country(address.get("countryName")) or ("FR" if siren else None),
+        department=department,
+        region=region,
+        country=country_code,
         email=text(contact.get("email")),
         phone=text(contact.get("telephone")),
         url=text(contact.get("url")),
         contact_name=text(contact.get("name")),
     )
-    if org.country == "FR" or (org.country is None and language in (None, "fr")):
-        # A five-digit postal code is only read as French when nothing says otherwise.
-        return enrich_organization(org)
-    return org
 
 
 def winner(reference: object, parties: PartyIndex) -> Winner | None:
