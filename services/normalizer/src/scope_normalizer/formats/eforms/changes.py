@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 
 from scope_normalizer.formats.base import notice_id
+from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.eforms.codes import CANCELLING_CHANGES
 from scope_normalizer.formats.eforms.read import (
-    Children,
     Languages,
     children_named,
     element_text,

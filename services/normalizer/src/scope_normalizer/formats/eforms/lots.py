@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.eforms.codes import (
     CONSIDERATIONS,
     CONTRACT_NATURES,
@@ -22,7 +23,6 @@ from scope_normalizer.formats.eforms.codes import (
 )
 from scope_normalizer.formats.eforms.places import read_place
 from scope_normalizer.formats.eforms.read import (
-    Children,
     Languages,
     amount,
     child_text,

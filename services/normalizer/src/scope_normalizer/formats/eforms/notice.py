@@ -28,6 +28,7 @@ from typing import Any
 from lxml import etree
 
 from scope_normalizer.formats.base import identity, procedure_key, require
+from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.eforms.changes import (
     Change,
     previous_notices,
@@ -50,7 +51,6 @@ from scope_normalizer.formats.eforms.lots import (
 )
 from scope_normalizer.formats.eforms.parties import Parties
 from scope_normalizer.formats.eforms.read import (
-    Children,
     Languages,
     child_text,
     children_named,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import msgspec
 
+from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.eforms.places import read_address
 from scope_normalizer.formats.eforms.read import (
-    Children,
     Languages,
     child_text,
     children_named,

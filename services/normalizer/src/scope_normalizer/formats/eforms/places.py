@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from scope_normalizer.formats.eforms.read import Children, Languages, child_text, clean, unique
+from scope_normalizer.formats.children import Children
+from scope_normalizer.formats.eforms.read import Languages, child_text, clean, unique
 from scope_normalizer.formats.eforms.xpaths import (
     ADDITIONAL_STREET,
     ADDRESS,

@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.eforms.parties import Parties
 from scope_normalizer.formats.eforms.read import (
-    Children,
     Languages,
     amount,
     child_text,

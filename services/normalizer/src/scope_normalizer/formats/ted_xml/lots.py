@@ -13,18 +13,19 @@ from typing import NamedTuple
 
 from lxml import etree
 
+from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.ted_xml.clock import calendar_day
 from scope_normalizer.formats.ted_xml.tree import (
-    amount,
-    block_at,
-    count,
+    amount_of,
+    block,
+    count_of,
     cpv_codes,
     find,
     find_all,
-    leaf,
     local_name,
     nuts_codes,
     path,
+    text_of,
 )
 from scope_normalizer.values.places import build_place, country_alpha2
 from scope_normalizer.values.text import clean_text
@@ -41,7 +42,8 @@ _VAL_OBJECT = path("VAL_OBJECT")
 _DURATION = path("DURATION")
 _AC_CRITERION = path("AC_CRITERION")
 _AC_WEIGHTING = path("AC_WEIGHTING")
-_AC_PATHS = (path("AC"), *(path(f"DIRECTIVE_2014_2{n}_EU", "AC") for n in (3, 4, 5)))
+_AC = path("AC")
+_DIRECTIVES = tuple(path(f"DIRECTIVE_2014_2{n}_EU") for n in (3, 4, 5))
 _DATE_START = path("DATE_START")
 _DATE_END = path("DATE_END")
 
@@ -73,6 +75,7 @@ class _Description(NamedTuple):
     """One OBJECT_DESCR, read once, for the notice's totals and for its lot."""
 
     element: etree._Element
+    parts: Children
     nuts: list[str]
     site: str | None
     cpvs: list[str]
@@ -91,7 +94,7 @@ def read_object(
     """
     elements = find_all(object_contract, OBJECT_DESCR) if object_contract is not None else []
     descriptions = [_read(element) for element in elements]
-    divided = len(elements) > 1 or any(find(e, _LOT_NO) is not None for e in elements)
+    divided = len(elements) > 1 or any(d.parts.first(_LOT_NO) is not None for d in descriptions)
     if object_contract is not None and find(object_contract, _LOT_DIVISION) is not None:
         divided = True
     fallback_country = country_alpha2(country)
@@ -101,24 +104,26 @@ def read_object(
         _add_new(sites, [description.site] if description.site else [])
         _add_new(criteria, description.criteria, casefold=True)
         _add_new(cpvs, description.cpvs)
-    single = elements[0] if len(elements) == 1 and not divided else None
+    single = descriptions[0].parts if len(descriptions) == 1 and not divided else Children(None)
     return ObjectPart(
         lots=[_lot(d, i, fallback_country) for i, d in enumerate(descriptions)] if divided else [],
         place=place(nuts, sites[0] if len(sites) == 1 else None, fallback_country),
         duration=duration(single),
-        value=amount(single, _VAL_OBJECT),
+        value=amount_of(single.first(_VAL_OBJECT)),
         award_criteria=criteria,
         cpv_additional=cpvs,
     )
 
 
 def _read(element: etree._Element) -> _Description:
+    parts = Children(element)
     return _Description(
         element=element,
+        parts=parts,
         nuts=nuts_codes(element),
-        site=block_at(element, _MAIN_SITE),
+        site=block(parts.first(_MAIN_SITE)),
         cpvs=cpv_codes(element, _CPV_ADDITIONAL),
-        criteria=award_criteria(element),
+        criteria=award_criteria(parts),
     )
 
 
@@ -132,15 +137,15 @@ def place(nuts: list[str], text: str | None, fallback_country: str | None) -> Pl
     return build_place(nuts=nuts, country=country, text=text)
 
 
-def duration(description: etree._Element | None) -> Duration | None:
+def duration(description: Children) -> Duration | None:
     """DURATION with its TYPE (MONTH, DAY), and/or DATE_START and DATE_END."""
-    if description is None:
+    if description.node is None:
         return None
-    element = find(description, _DURATION)
-    value = count(description, _DURATION)
+    element = description.first(_DURATION)
+    value = count_of(element)
     unit = _UNITS.get((element.get("TYPE") or "").upper()) if element is not None else None
-    start = calendar_day(leaf(description, _DATE_START))
-    end = calendar_day(leaf(description, _DATE_END))
+    start = calendar_day(text_of(description.first(_DATE_START)))
+    end = calendar_day(text_of(description.first(_DATE_END)))
     if value is None and start is None and end is None:
         return None
     return Duration(
@@ -148,19 +153,27 @@ def duration(description: etree._Element | None) -> Duration | None:
     )
 
 
-def award_criteria(description: etree._Element) -> list[str]:
+def award_criteria(description: Children) -> list[str]:
     """`Valeur technique (55 %)`, `Price (45 %)`: criteria with their weighting, as written.
 
     Concessions (directive 2014/23) list bare `AC_CRITERION` texts under
     `DIRECTIVE_2014_23_EU/AC`; the other forms group them by kind under `AC`.
     """
+    blocks = [
+        *description.all(_AC),
+        *(
+            ac
+            for name in _DIRECTIVES
+            for directive in description.all(name)
+            for ac in directive.iterchildren(_AC)
+        ),
+    ]
     found: list[str] = []
-    for where in _AC_PATHS:
-        for ac in find_all(description, where):
-            for criterion in ac:
-                text = _criterion(criterion)
-                if text:
-                    found.append(text)
+    for ac in blocks:
+        for criterion in ac:
+            text = _criterion(criterion)
+            if text:
+                found.append(text)
     return found
 
 
@@ -170,23 +183,24 @@ def _criterion(element: etree._Element) -> str | None:
         return clean_text("".join(element.itertext()))
     if name not in _CRITERION_LABELS:
         return None
-    label = clean_text(leaf(element, _AC_CRITERION)) or _CRITERION_LABELS[name]
-    weighting = clean_text(leaf(element, _AC_WEIGHTING))
+    parts = Children(element)
+    label = clean_text(text_of(parts.first(_AC_CRITERION))) or _CRITERION_LABELS[name]
+    weighting = clean_text(text_of(parts.first(_AC_WEIGHTING)))
     return f"{label} ({weighting})" if weighting else label
 
 
 def _lot(description: _Description, index: int, country: str | None) -> Lot:
-    element = description.element
-    lot_id = leaf(element, _LOT_NO) or element.get("ITEM") or str(index + 1)
+    parts = description.parts
+    lot_id = text_of(parts.first(_LOT_NO)) or description.element.get("ITEM") or str(index + 1)
     has_place = description.nuts or description.site
     return Lot(
         id=lot_id,
-        title=block_at(element, _TITLE),
-        description=block_at(element, _SHORT_DESCR),
+        title=block(parts.first(_TITLE)),
+        description=block(parts.first(_SHORT_DESCR)),
         cpv_additional=description.cpvs,
-        estimated_value=amount(element, _VAL_OBJECT),
+        estimated_value=amount_of(parts.first(_VAL_OBJECT)),
         place=place(description.nuts, description.site, country) if has_place else None,
-        duration=duration(element),
+        duration=duration(parts),
     )
 
 

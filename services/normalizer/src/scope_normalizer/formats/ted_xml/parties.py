@@ -14,14 +14,15 @@ from typing import NamedTuple
 
 from lxml import etree
 
+from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.ted_xml.tree import (
     CONTRACTING_BODY,
-    code,
+    code_of,
     find,
     find_all,
-    leaf,
     nuts_codes,
     path,
+    text_of,
 )
 from scope_normalizer.values.identifiers import siren_of, valid_siren, valid_siret
 from scope_normalizer.values.places import country_alpha2, enrich_organization
@@ -61,26 +62,27 @@ def legal_id(national_id: str | None, country: str | None) -> LegalId:
 def buyer(form: etree._Element, fallback_country: str | None) -> Organization | None:
     """The contracting authority or entity of section I.1, enriched with département/region."""
     address = find(form, BUYER_ADDRESS)
-    name = clean_text(leaf(address, _NAME))
+    fields = Children(address)
+    name = clean_text(text_of(fields.first(_NAME)))
     if address is None or name is None:
         return None
-    country = country_alpha2(code(address, _COUNTRY, "VALUE") or fallback_country)
-    legal = legal_id(clean_text(leaf(address, _NATIONAL_ID)), country)
+    country = country_alpha2(code_of(fields.first(_COUNTRY), "VALUE") or fallback_country)
+    legal = legal_id(clean_text(text_of(fields.first(_NATIONAL_ID))), country)
     nuts = nuts_codes(address)
     organization = Organization(
         name=name,
         identifier=legal.identifier,
         siret=legal.siret,
         siren=legal.siren,
-        address=clean_text(leaf(address, path("ADDRESS"))),
-        postal_code=clean_text(leaf(address, path("POSTAL_CODE"))),
-        city=clean_text(leaf(address, path("TOWN"))),
+        address=clean_text(text_of(fields.first(path("ADDRESS")))),
+        postal_code=clean_text(text_of(fields.first(path("POSTAL_CODE")))),
+        city=clean_text(text_of(fields.first(path("TOWN")))),
         nuts=nuts[0] if nuts else None,
         country=country,
-        email=clean_text(leaf(address, path("E_MAIL"))),
-        phone=clean_text(leaf(address, path("PHONE"))),
-        url=clean_text(leaf(address, path("URL_GENERAL"))),
-        contact_name=clean_text(leaf(address, path("CONTACT_POINT"))),
+        email=clean_text(text_of(fields.first(path("E_MAIL")))),
+        phone=clean_text(text_of(fields.first(path("PHONE")))),
+        url=clean_text(text_of(fields.first(path("URL_GENERAL")))),
+        contact_name=clean_text(text_of(fields.first(path("CONTACT_POINT")))),
     )
     return enrich_organization(organization)
 
@@ -89,9 +91,10 @@ def winners(awarded: etree._Element) -> list[Winner]:
     """The contractors of one AWARDED_CONTRACT (several when awarded to a group)."""
     found: list[Winner] = []
     for address in find_all(awarded, CONTRACTOR_ADDRESSES):
-        name = clean_text(leaf(address, _NAME))
-        country = country_alpha2(code(address, _COUNTRY, "VALUE"))
-        legal = legal_id(clean_text(leaf(address, _NATIONAL_ID)), country)
+        fields = Children(address)
+        name = clean_text(text_of(fields.first(_NAME)))
+        country = country_alpha2(code_of(fields.first(_COUNTRY), "VALUE"))
+        legal = legal_id(clean_text(text_of(fields.first(_NATIONAL_ID))), country)
         if name is None and legal.identifier is None:
             continue
         found.append(

@@ -105,8 +105,18 @@ def original_form(root: etree._Element, language: str | None) -> etree._Element 
 
 def leaf(element: etree._Element | None, where: str) -> str | None:
     """The stripped text of the child at `where`, or None when absent or blank."""
-    child = find(element, where)
-    value = child.text if child is not None else None
+    return text_of(find(element, where))
+
+
+def text_of(element: etree._Element | None) -> str | None:
+    """The stripped text of an element found already, or None when absent or blank."""
+    value = element.text if element is not None else None
+    return value.strip() or None if value else None
+
+
+def code_of(element: etree._Element | None, attribute: str = "CODE") -> str | None:
+    """An attribute (a code) of an element found already, stripped."""
+    value = element.get(attribute) if element is not None else None
     return value.strip() or None if value else None
 
 
@@ -126,9 +136,7 @@ def block_at(element: etree._Element | None, where: str) -> str | None:
 
 def code(element: etree._Element | None, where: str, attribute: str = "CODE") -> str | None:
     """An attribute (a code) of the child at `where`, stripped."""
-    child = find(element, where)
-    value = child.get(attribute) if child is not None else None
-    return value.strip() or None if value else None
+    return code_of(find(element, where), attribute)
 
 
 def nuts_codes(element: etree._Element | None, name: str = "NUTS") -> list[str]:
@@ -157,15 +165,24 @@ def cpv_codes(element: etree._Element | None, where: str) -> list[str]:
 
 def amount(element: etree._Element | None, where: str) -> Amount | None:
     """A money value with its `CURRENCY` attribute (EUR when the attribute is missing)."""
-    child = find(element, where)
-    if child is None or not child.text:
+    return amount_of(find(element, where))
+
+
+def amount_of(element: etree._Element | None) -> Amount | None:
+    """`amount` of an element found already."""
+    if element is None or not element.text:
         return None
-    return parse_amount(child.text.strip(), child.get("CURRENCY") or "EUR")
+    return parse_amount(element.text.strip(), element.get("CURRENCY") or "EUR")
 
 
 def count(element: etree._Element | None, where: str) -> int | None:
     """A non-negative whole number (a number of tenders, a duration)."""
-    value = leaf(element, where)
+    return count_of(find(element, where))
+
+
+def count_of(element: etree._Element | None) -> int | None:
+    """`count` of an element found already."""
+    value = text_of(element)
     if value is None or not (value.isascii() and value.isdigit()):
         return None
     number = int(value)
