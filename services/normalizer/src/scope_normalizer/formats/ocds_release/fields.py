@@ -28,12 +28,10 @@ def objs(value: object) -> list[dict[str, Any]]:
 
 def ident(value: object) -> str | None:
     """An OCDS id as text: ids are strings, but publishers also write integers."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
     if isinstance(value, str):
         return value.strip() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     return None
 
 
