@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from lxml import etree
 
+from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.ted_xml.clock import instant
 from scope_normalizer.formats.ted_xml.parties import winners
 from scope_normalizer.formats.ted_xml.tree import (
     amount,
-    block_at,
+    block,
     count,
     find,
     find_all,
     leaf,
     path,
+    text_of,
 )
 from scope_shared.schema import Award, NoticeStatus
 
@@ -28,6 +30,9 @@ _AWARDED = path("AWARDED_CONTRACT")
 _NOT_AWARDED = path("NO_AWARDED_CONTRACT")
 _DISCONTINUED = path("NO_AWARDED_CONTRACT", "PROCUREMENT_DISCONTINUED")
 _DATE = path("DATE_CONCLUSION_CONTRACT")
+_LOT_NO = path("LOT_NO")
+_CONTRACT_NO = path("CONTRACT_NO")
+_TITLE = path("TITLE")
 _TENDERS = path("TENDERS", "NB_TENDERS_RECEIVED")
 _VALUE = path("VALUES", "VAL_TOTAL")
 
@@ -36,18 +41,19 @@ def awards(form: etree._Element) -> list[Award]:
     """Each awarded contract with its lot, date, winners, final value and tenders received."""
     found: list[Award] = []
     for contract in find_all(form, AWARD_CONTRACT):
-        awarded = find(contract, _AWARDED)
+        parts = Children(contract)
+        awarded = parts.first(_AWARDED)
         if awarded is None:
             continue
         found.append(
             Award(
-                lot_id=leaf(contract, path("LOT_NO")),
+                lot_id=text_of(parts.first(_LOT_NO)),
                 date=instant(leaf(awarded, _DATE)),
                 winners=winners(awarded),
                 value=amount(awarded, _VALUE),
                 offers_received=count(awarded, _TENDERS),
-                contract_id=leaf(contract, path("CONTRACT_NO")),
-                title=block_at(contract, path("TITLE")),
+                contract_id=text_of(parts.first(_CONTRACT_NO)),
+                title=block(parts.first(_TITLE)),
             )
         )
     return found

@@ -16,13 +16,16 @@ import re
 
 from lxml import etree
 
+from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.ted_xml.tree import (
     code,
+    code_of,
     find,
     find_all,
     leaf,
     local_name,
     path,
+    text_of,
 )
 from scope_shared.documents.ted import publication_number
 from scope_shared.errors import PermanentError
@@ -94,8 +97,8 @@ _NOTICE_NUMBER_OJ = path("NOTICE_NUMBER_OJ")
 _INFO_NOTICE_NUMBER = path("COMPLEMENTARY_INFO", "NOTICE_NUMBER_OJ")
 
 
-def notice_type(codif: etree._Element | None, form: etree._Element) -> NoticeType:
-    by_code = BY_DOCUMENT_TYPE.get(code(codif, TD_DOCUMENT_TYPE) or "")
+def notice_type(codif: Children, form: etree._Element) -> NoticeType:
+    by_code = BY_DOCUMENT_TYPE.get(code_of(codif.first(TD_DOCUMENT_TYPE)) or "")
     by_attribute = BY_NOTICE_ATTRIBUTE.get(code(form, _NOTICE, "TYPE") or "")
     form_match = _FORM_NAME.match(form.get("FORM") or local_name(form))
     by_form = BY_FORM.get(form_match.group(0)) if form_match else None
@@ -108,11 +111,11 @@ def notice_type(codif: etree._Element | None, form: etree._Element) -> NoticeTyp
 
 
 def procedure(
-    procedure_element: etree._Element | None, codif: etree._Element | None
+    procedure_element: etree._Element | None, codif: Children
 ) -> tuple[ProcedureType | None, str | None]:
     """The procedure type and TED's label for it (`Open procedure`), from IV.1.1 or PR_PROC."""
-    label = leaf(codif, _PR_PROC_PATH)
-    pr_proc = code(codif, _PR_PROC_PATH)
+    label = text_of(codif.first(_PR_PROC_PATH))
+    pr_proc = code_of(codif.first(_PR_PROC_PATH))
     if pr_proc == _NOT_APPLICABLE:
         label = None
     holders = [procedure_element] if procedure_element is not None else []
@@ -132,9 +135,9 @@ def framework(procedure_element: etree._Element | None) -> bool | None:
     return True if find(procedure_element, _FRAMEWORK) is not None else None
 
 
-def contract_nature(form: etree._Element, codif: etree._Element | None) -> ContractNature | None:
+def contract_nature(form: etree._Element, codif: Children) -> ContractNature | None:
     found = _NATURES.get(code(form, _TYPE_CONTRACT, "CTYPE") or "")
-    return found or _NATURE_CODES.get(code(codif, path("NC_CONTRACT_NATURE")) or "")
+    return found or _NATURE_CODES.get(code_of(codif.first(path("NC_CONTRACT_NATURE"))) or "")
 
 
 def related_numbers(

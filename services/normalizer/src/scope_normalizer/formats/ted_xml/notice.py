@@ -8,6 +8,7 @@ from typing import Any
 from lxml import etree
 
 from scope_normalizer.formats.base import identity, notice_id
+from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.ted_xml import awards, kinds, lots, parties
 from scope_normalizer.formats.ted_xml.clock import compact_deadline, deadline, instant
 from scope_normalizer.formats.ted_xml.tree import (
@@ -26,6 +27,7 @@ from scope_normalizer.formats.ted_xml.tree import (
     block,
     block_at,
     code,
+    code_of,
     cpv_codes,
     find,
     find_all,
@@ -34,6 +36,7 @@ from scope_normalizer.formats.ted_xml.tree import (
     nuts_codes,
     original_form,
     path,
+    text_of,
 )
 from scope_normalizer.values.amounts import parse_amount
 from scope_normalizer.values.text import clean_text
@@ -95,7 +98,7 @@ def _classification(
     procedure_type, procedure_label = kinds.procedure(sections.procedure, sections.codif)
     return {
         "notice_type": kind,
-        "source_notice_type": code(sections.codif, kinds.TD_DOCUMENT_TYPE),
+        "source_notice_type": code_of(sections.codif.first(kinds.TD_DOCUMENT_TYPE)),
         "status": _status(kind, sections.form, submission_deadline),
         "procedure_type": procedure_type,
         "procedure_label": procedure_label,
@@ -126,14 +129,16 @@ def _object(sections: Sections) -> dict[str, Any]:
 def _sections(payload: bytes) -> Sections:
     root = parse_ted_export(payload)
     notice_data = find(root, NOTICE_DATA)
-    form = original_form(root, leaf(notice_data, LG_ORIG))
+    language = leaf(notice_data, LG_ORIG)
+    form = original_form(root, language)
     if form is None:
         raise PermanentError("the document has no form", field_path="/TED_EXPORT/FORM_SECTION")
     body_country = code(form, f"{parties.BUYER_ADDRESS}/{path('COUNTRY')}", "VALUE")
     return Sections(
         root=root,
         notice_data=notice_data,
-        codif=find(root, CODIF_DATA),
+        codif=Children(find(root, CODIF_DATA)),
+        language=language,
         form=form,
         object_contract=find(form, OBJECT_CONTRACT),
         procedure=find(form, PROCEDURE),
@@ -163,7 +168,7 @@ def _texts(sections: Sections) -> dict[str, Any]:
 
 def _translated_title(sections: Sections) -> str | None:
     """TED's short title in the original language (`Services de préparation de repas`)."""
-    language = leaf(sections.notice_data, LG_ORIG)
+    language = sections.language
     for title in find_all(sections.root, ML_TITLES):
         if title.get("LG") == language:
             return block_at(title, TI_TEXT)
@@ -171,7 +176,7 @@ def _translated_title(sections: Sections) -> str | None:
 
 
 def _language(sections: Sections) -> str | None:
-    value = (leaf(sections.notice_data, LG_ORIG) or sections.form.get("LG") or "").strip()
+    value = (sections.language or sections.form.get("LG") or "").strip()
     return value.lower() if len(value) == 2 and value.isalpha() and value.isascii() else None
 
 
@@ -223,7 +228,7 @@ def _deadline(sections: Sections) -> datetime | None:
         sections.country,
     )
     return found or compact_deadline(
-        leaf(sections.codif, path("DT_DATE_FOR_SUBMISSION")), sections.country
+        text_of(sections.codif.first(path("DT_DATE_FOR_SUBMISSION"))), sections.country
     )
 
 

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
+from scope_normalizer.formats.children import Children
 from scope_normalizer.values.amounts import parse_amount
 from scope_normalizer.values.identifiers import normalize_cpv
 from scope_normalizer.values.text import clean_text
@@ -56,7 +57,10 @@ class Sections(NamedTuple):
 
     root: etree._Element
     notice_data: etree._Element | None
-    codif: etree._Element | None
+    codif: Children
+    """CODIF_DATA, TED's coding of the notice, read once (several readers take codes from it)."""
+    language: str | None
+    """The original language as published (`LG_ORIG`: `FR`)."""
     form: etree._Element
     object_contract: etree._Element | None
     procedure: etree._Element | None
@@ -124,7 +128,7 @@ def block(element: etree._Element | None) -> str | None:
     """A text block (`<P>` paragraphs, or plain text) as clean text, one line per paragraph."""
     if element is None:
         return None
-    paragraphs = find_all(element, P)
+    paragraphs = [child for child in element if child.tag == P]
     if paragraphs:
         return clean_text("\n".join("".join(p.itertext()) for p in paragraphs))
     return clean_text("".join(element.itertext()))
