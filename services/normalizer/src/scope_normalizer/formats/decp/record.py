@@ -103,9 +103,10 @@ def _local(tag: str) -> str:
 def _element_dict(element: etree._Element, wrapped: bool) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for child in element:
-        if not isinstance(child.tag, str):
+        tag = child.tag  # lxml builds a new string at each read
+        if not isinstance(tag, str):
             continue
-        name = _local(child.tag)
+        name = _local(tag)
         if name in _OBJECT_LISTS:
             fields[name] = [
                 {_local(item.tag): _value(item, wrapped)} if wrapped else _value(item, wrapped)
@@ -118,8 +119,11 @@ def _element_dict(element: etree._Element, wrapped: bool) -> dict[str, Any]:
                 if isinstance(item.tag, str):
                     values.setdefault(_local(item.tag), []).append(_value(item, wrapped))
             fields[name] = values
+        elif len(child):
+            fields[name] = _element_dict(child, wrapped)
         else:
-            fields[name] = _value(child, wrapped)
+            # `_value` inlined for the leaves, most of a contract's elements.
+            fields[name] = (child.text or "").strip() or None
     return fields
 
 
