@@ -25,6 +25,7 @@ from scope_normalizer.formats.ted_xml.tree import (
     local_name,
     nuts_codes,
     path,
+    text_content,
     text_of,
 )
 from scope_normalizer.values.places import build_place, country_alpha2
@@ -180,7 +181,7 @@ def award_criteria(description: Children) -> list[str]:
 def _criterion(element: etree._Element) -> str | None:
     name = local_name(element)
     if name == "AC_CRITERION":
-        return clean_text("".join(element.itertext()))
+        return clean_text(text_content(element))
     if name not in _CRITERION_LABELS:
         return None
     parts = Children(element)

@@ -124,14 +124,24 @@ def code_of(element: etree._Element | None, attribute: str = "CODE") -> str | No
     return value.strip() or None if value else None
 
 
+def text_content(element: etree._Element) -> str:
+    """All the text inside `element`, as `"".join(element.itertext())`.
+
+    Most paragraphs hold plain text: their own `text` is all of it, read without lxml's
+    `itertext` generator, which costs more than the rest of reading a paragraph."""
+    if len(element) == 0:
+        return element.text or ""
+    return "".join(element.itertext())
+
+
 def block(element: etree._Element | None) -> str | None:
     """A text block (`<P>` paragraphs, or plain text) as clean text, one line per paragraph."""
     if element is None:
         return None
     paragraphs = [child for child in element if child.tag == P]
     if paragraphs:
-        return clean_text("\n".join("".join(p.itertext()) for p in paragraphs))
-    return clean_text("".join(element.itertext()))
+        return clean_text("\n".join(text_content(p) for p in paragraphs))
+    return clean_text(text_content(element))
 
 
 def block_at(element: etree._Element | None, where: str) -> str | None:
