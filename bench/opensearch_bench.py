@@ -9,7 +9,8 @@ that every notice updates a card that already has members.
 
 (a) Throughput. The same W notices are written, each time into fresh indices made from the
     store's own template: through `OpenSearchStore.index()` (notices, history and procedure
-    cards, Notice -> document conversion included). Two baselines, each a bare
+    cards, Notice -> document conversion included), two batches in flight as the indexer
+    keeps them, and also one at a time. Two baselines, each a bare
     `async_streaming_bulk` (default client, chunks of 500 actions) of documents pre-built as
     dicts: "same documents" sends every document the store writes for those notices (the
     notice documents with external versioning, their history entries, and each successive
@@ -56,6 +57,8 @@ START = datetime(2015, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 11 * 365
 BATCH = 500
 """The indexer's batch size: what one `index()` call receives."""
+IN_FLIGHT = 2
+"""Batches the indexer writes at once (`SCOPE_INDEXER_IN_FLIGHT`'s default)."""
 RETRIES = 5
 RETRY_DELAY = 0.5
 """Both paths retry a 429 the same way: five times, from half a second, doubling."""
@@ -134,13 +137,23 @@ async def _index_retrying(store: OpenSearchStore, batch: list[Notice]) -> int:
     return len(batch)
 
 
-async def _store_run(url: str, prefix: str, batches: list[list[Notice]]) -> Cost:
+async def _store_run(
+    url: str, prefix: str, batches: list[list[Notice]], in_flight: int = IN_FLIGHT
+) -> Cost:
+    """`index()` batch after batch, `in_flight` calls running at once as the indexer's
+    consumer keeps them (`SCOPE_INDEXER_IN_FLIGHT`)."""
     store = OpenSearchStore(url, index_prefix=prefix, timeout=60)
     await store.drop()
     await store.setup()
 
     async def run() -> int:
-        return sum([await _index_retrying(store, batch) for batch in batches])
+        failed, running = 0, set[asyncio.Task[int]]()
+        for batch in batches:
+            if len(running) >= in_flight:
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                failed += sum(task.result() for task in done)
+            running.add(asyncio.create_task(_index_retrying(store, batch)))
+        return failed + sum(await asyncio.gather(*running))
 
     cost = await _measured(store._client, run)
     await store.drop()
@@ -272,6 +285,7 @@ async def throughput(url: str, factory: Factory, count: int, rounds: int) -> dic
     for _ in range(rounds):
         costs[BASE_SAME].append(await _baseline_run(url, "bench-same", same_documents))
         costs[STORE].append(await _store_run(url, "bench-store", batches))
+        costs[STORE_ONE].append(await _store_run(url, "bench-store", batches, in_flight=1))
         costs[BASE_NOTICES].append(await _baseline_run(url, "bench-base", notices_only))
         costs[PATH].append(await _notices_only_run(url, "bench-only", batches))
     print(f"    the store wrote {len(same_documents):,} documents for {count:,} notices")
@@ -279,8 +293,9 @@ async def throughput(url: str, factory: Factory, count: int, rounds: int) -> dic
 
 
 BASE_SAME, STORE = "baseline, same documents", "store index()"
+STORE_ONE = "store index(), 1 in flight"
 BASE_NOTICES, PATH = "baseline, notices only", "notices only path"
-RUNS = (BASE_SAME, STORE, BASE_NOTICES, PATH)
+RUNS = (BASE_SAME, STORE, STORE_ONE, BASE_NOTICES, PATH)
 
 
 def print_throughput(count: int, rounds: int, costs: dict[str, Cost]) -> None:
@@ -289,7 +304,9 @@ def print_throughput(count: int, rounds: int, costs: dict[str, Cost]) -> None:
         print(f"    {name:26} {count / cost.wall:7,.0f} notices/s   CPU per 1,000 notices: "
               f"server {cost.server_cpu / count * 1e6:5.0f} ms, "
               f"client {cost.client_cpu / count * 1e6:5.0f} ms")  # fmt: skip
-    for name, base in ((STORE, BASE_SAME), (PATH, BASE_NOTICES), (STORE, BASE_NOTICES)):
+    pairs = ((STORE, BASE_SAME), (STORE_ONE, BASE_SAME), (PATH, BASE_NOTICES),
+             (STORE, BASE_NOTICES))  # fmt: skip
+    for name, base in pairs:
         ratio = costs[base].wall / costs[name].wall
         print(f"    {name} / {base}: {ratio:.0%} of the notices per second")
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -148,7 +149,14 @@ def _build(stored: _Stored, candidates: dict[str, Notice | Member]) -> Built:
     return card, notices
 
 
-def _card_action(alias: str, pid: str, stored: _Stored, built: Built, now: datetime) -> Action:
+DerivedByVersion = Mapping[tuple[str, int], bytes]
+"""(notice id, version) -> its encoded derived fields, for the notices a batch wrote."""
+
+
+def _card_action(
+    alias: str, pid: str, stored: _Stored, built: Built, *, now: datetime,
+    derived: DerivedByVersion,
+) -> Action:  # fmt: skip
     """Index (or create, or delete when no member is left) one card, guarded by seq_no."""
     meta: dict[str, Any] = {"_index": alias, "_id": pid}
     if stored.seq_no is not None:
@@ -157,7 +165,8 @@ def _card_action(alias: str, pid: str, stored: _Stored, built: Built, now: datet
         return Action("delete", meta)
     assert not isinstance(built, str), "plan() reads every summarised main notice"
     card, members = built
-    body = card_document(card, sorted(members, key=lambda n: (n.published_at, n.id)), now)
+    ordered = sorted(members, key=lambda n: (n.published_at, n.id))
+    body = card_document(card, ordered, now, derived.get((card.notice.id, card.notice.version)))
     return Action("index" if stored.seq_no is not None else "create", meta, body)
 
 
@@ -169,12 +178,16 @@ class CardWriter:
             from `notices`.
         refresh: OpenSearch's `refresh` parameter for the card writes.
         request_timeout: Seconds for each request.
+        derived: The encoded derived fields of the notices the batch writes (reused for
+            the cards whose main notice they are).
     """
 
     def __init__(
-        self, client: Any, names: IndexNames, *, refresh: str, request_timeout: float
-    ) -> None:
+        self, client: Any, names: IndexNames, *, refresh: str, request_timeout: float,
+        derived: DerivedByVersion | None = None,
+    ) -> None:  # fmt: skip
         self._client = client
+        self._derived = derived if derived is not None else {}
         self._cards = names.alias("procedures")
         self._notices = names.alias("notices")
         self._refresh = refresh
@@ -226,7 +239,10 @@ class CardWriter:
             known |= await self._known({i for p in unresolved for i in stored[p].members})
             for p in unresolved:
                 built[p] = _build(stored[p], _candidates(p, stored[p], changes, known))
-        return [(p, _card_action(self._cards, p, stored[p], built[p], now)) for p in pending]
+        return [
+            (p, _card_action(self._cards, p, stored[p], built[p], now=now, derived=self._derived))
+            for p in pending
+        ]
 
     async def update(self, changes: CardChanges, now: datetime) -> dict[str, ItemResult]:
         """Recompute and write the cards; procedure_id -> failure for those that failed."""

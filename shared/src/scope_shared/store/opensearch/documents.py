@@ -104,13 +104,22 @@ def _splice(base: bytes, extra: bytes) -> bytes:
     return base[:-1] + b"," + extra + b"}"
 
 
-def notice_document(notice: Notice, indexed_at: datetime) -> bytes:
-    """The JSON body of a notices-index document."""
-    derived = _encoder.encode(derived_fields(notice, indexed_at))
+def encoded_derived(notice: Notice, indexed_at: datetime) -> bytes:
+    return _encoder.encode(derived_fields(notice, indexed_at))
+
+
+def notice_document(notice: Notice, indexed_at: datetime, derived: bytes | None = None) -> bytes:
+    """The JSON body of a notices-index document; `derived`: its `encoded_derived`, when the
+    caller already has it (a card's main notice has the derived fields of its own document:
+    they do not depend on the status and deadline the card corrects)."""
+    if derived is None:
+        derived = encoded_derived(notice, indexed_at)
     return _splice(_encoder.encode(notice), b'"derived":' + derived)
 
 
-def card_document(card: ProcedureCard, members: list[Notice], indexed_at: datetime) -> bytes:
+def card_document(
+    card: ProcedureCard, members: list[Notice], indexed_at: datetime, derived: bytes | None = None
+) -> bytes:
     """The JSON body of a procedures-index document: the main notice, searchable as a
     notice, and the card's other fields with a summary of each member under `card`."""
     body = CardBody(
@@ -121,7 +130,8 @@ def card_document(card: ProcedureCard, members: list[Notice], indexed_at: dateti
         updated_at=card.updated_at,
         members=[Member.of(n) for n in members],
     )
-    return _splice(notice_document(card.notice, indexed_at), b'"card":' + _encoder.encode(body))
+    document = notice_document(card.notice, indexed_at, derived)
+    return _splice(document, b'"card":' + _encoder.encode(body))
 
 
 def history_document(notice: Notice, indexed_at: datetime) -> bytes:

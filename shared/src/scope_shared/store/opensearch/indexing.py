@@ -32,7 +32,12 @@ from scope_shared.schema import Notice
 from scope_shared.store.contract import IndexOutcome
 from scope_shared.store.opensearch.bulk import Action, ItemResult, run_bulk
 from scope_shared.store.opensearch.cards import CardChanges, CardWriter, settle
-from scope_shared.store.opensearch.documents import history_document, history_id, notice_document
+from scope_shared.store.opensearch.documents import (
+    encoded_derived,
+    history_document,
+    history_id,
+    notice_document,
+)
 from scope_shared.store.opensearch.names import IndexNames
 
 
@@ -84,9 +89,11 @@ class BatchWriter:
         self._names = names
         self._options = options
         self._now = now
+        self._derived: dict[tuple[str, int], bytes] = {}
         self._cards = CardWriter(
-            client, names, refresh=options.refresh, request_timeout=options.timeout
-        )
+            client, names, refresh=options.refresh, request_timeout=options.timeout,
+            derived=self._derived,
+        )  # fmt: skip
 
     async def write(self, notices: Sequence[Notice]) -> list[IndexOutcome]:
         """Index a batch; one outcome per notice, in order."""
@@ -143,7 +150,9 @@ class BatchWriter:
     def _notice_action(self, notice: Notice) -> Action:
         meta = {"_index": self._names.alias("notices"), "_id": notice.id,
                 "version": notice.version, "version_type": "external_gte"}  # fmt: skip
-        return Action("index", meta, notice_document(notice, self._now))
+        derived = encoded_derived(notice, self._now)
+        self._derived[(notice.id, notice.version)] = derived
+        return Action("index", meta, notice_document(notice, self._now, derived))
 
     def _history_action(self, notice: Notice) -> Action:
         meta = {
