@@ -2,9 +2,10 @@
 
 XML is converted into the JSON shape of its own generation: 2019 lists are plain arrays
 (`titulaires: [{...}]`), 2024 lists wrap each item like the XML does (`titulaires:
-[{"titulaire": {...}}]`, `considerationsSociales: {"considerationSociale": [...]}`). The
-readers below accept both shapes, and strings as well as numbers (XML has only strings),
-so the mapping logic is written once for both generations and both syntaxes.
+[{"titulaire": {...}}]`, `considerationsSociales: {"considerationSociale": [...]}`), but for
+the parts no Notice field takes (`_NOT_MAPPED`). The readers below accept both shapes, and
+strings as well as numbers (XML has only strings), so the mapping logic is written once for
+both generations and both syntaxes.
 """
 
 from __future__ import annotations
@@ -43,17 +44,12 @@ _XML_PARSER = etree.XMLParser(
     # is read stripped, so a blank one reads None whether it is kept or not.
     remove_blank_text=True,
 )
-_OBJECT_LISTS = frozenset(
-    {
-        "titulaires",
-        "concessionnaires",
-        "modifications",
-        "donneesExecution",
-        "tarifs",
-        "actesSousTraitance",
-        "modificationsActesSousTraitance",
-    }
+_OBJECT_LISTS = frozenset({"titulaires", "concessionnaires", "modifications"})
+_NOT_MAPPED = frozenset(
+    {"donneesExecution", "actesSousTraitance", "modificationsActesSousTraitance"}
 )
+"""2024 execution data (yearly figures, tariffs) and subcontracting acts: no Notice field
+takes them, and they are a fifth of a contract's elements, so the XML reader skips them."""
 _VALUE_LISTS = frozenset(
     {
         "considerationsSociales",
@@ -107,6 +103,8 @@ def _element_dict(element: etree._Element, wrapped: bool) -> dict[str, Any]:
         if not isinstance(tag, str):
             continue
         name = _local(tag)
+        if name in _NOT_MAPPED:
+            continue
         if name in _OBJECT_LISTS:
             fields[name] = [
                 {_local(item.tag): _value(item, wrapped)} if wrapped else _value(item, wrapped)
