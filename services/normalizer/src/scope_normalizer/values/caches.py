@@ -19,8 +19,9 @@ _CLEARS: list[Callable[[], None]] = []
 
 
 def file_cache(function: Callable[P, T]) -> Callable[P, T]:
-    """`functools.lru_cache` with a bound that holds the distinct values of a large file
-    (65,536 entries, a few MB at most), registered with `clear`."""
+    """`functools.lru_cache`, registered with `clear`. The bound (65,536 entries, as the date
+    and SIRET caches) holds the distinct values of a large file; a cache of Organizations
+    that full takes some tens of MB, and beyond it the least recently used are dropped."""
     cached = lru_cache(maxsize=65_536)(function)
     _CLEARS.append(cached.cache_clear)
     return cast(Callable[P, T], cached)
