@@ -205,10 +205,10 @@ def test_2024_concession_keeps_exact_decimals() -> None:
 
 def test_2024_xml_is_read_into_the_2024_json_shape() -> None:
     contract = from_xml(items("v2-2024/Marche.xml")[0].payload, wrapped=True)
-    assert contract.fields["titulaires"] == [
+    assert contract.record.titulaires == [
         {"titulaire": {"id": "55204599900869", "typeIdentifiant": "SIRET"}}
     ]
-    assert contract.fields["considerationsSociales"] == {
+    assert contract.record.considerations_sociales == {
         "considerationSociale": ["Clause sociale", "Critère social"]
     }
 

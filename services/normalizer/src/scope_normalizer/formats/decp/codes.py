@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any
 
-from scope_normalizer.formats.decp.record import Kind, strings, text
+from scope_normalizer.formats.decp.record import Kind, Record, strings, text
 from scope_shared.schema import ContractNature, ProcedureType
 
 _SPACES = re.compile(r"\s+")
@@ -83,11 +82,11 @@ def procedure(kind: Kind, label: str | None) -> ProcedureType | None:
     return _PROCEDURES.get(fold(label), ProcedureType.OTHER)
 
 
-def contract_nature(kind: Kind, fields: dict[str, Any], cpv: str | None) -> ContractNature | None:
+def contract_nature(kind: Kind, record: Record, cpv: str | None) -> ContractNature | None:
     """A concession's `nature` says works or services. A marché's `nature` does not, so its
     nature comes from the CPV division, the rule of the CPV regulation (EC 213/2008): 45 is
     works, 03 to 44 and 48 supplies, 50 to 98 services."""
-    label = text(fields.get("nature"))
+    label = text(record.nature)
     if kind is Kind.CONCESSION and label:
         found = _CONCESSION_NATURES.get(fold(label))
         if found:
@@ -100,32 +99,36 @@ def contract_nature(kind: Kind, fields: dict[str, Any], cpv: str | None) -> Cont
             return ContractNature.SUPPLIES
         if 50 <= division <= 98:
             return ContractNature.SERVICES
-    ccag = text(fields.get("ccag"))
+    ccag = text(record.ccag)
     return _CCAG_NATURES.get(fold(ccag)) if ccag else None
 
 
-def framework_agreement(kind: Kind, fields: dict[str, Any]) -> bool | None:
+def framework_agreement(kind: Kind, record: Record) -> bool | None:
     """2019: `nature` Accord-cadre. 2024: `techniques` lists Accord-cadre."""
     if kind is Kind.CONCESSION:
         return False
-    techniques = strings(fields.get("techniques"), "technique")
+    techniques = strings(record.techniques, "technique")
     if techniques and any(fold(t) == "accord-cadre" for t in techniques):
         return True
-    label = text(fields.get("nature"))
+    label = text(record.nature)
     by_nature = _FRAMEWORK_NATURES.get(fold(label)) if label else None
     if by_nature is not None:
         return by_nature
     return False if techniques else None
 
 
-def considerations(fields: dict[str, Any]) -> list[str]:
+def considerations(record: Record) -> list[str]:
     """2024 considerations as the schema's two tokens, `sociaux` and `environnementaux`."""
     found: list[str] = []
-    for key, item, token in (
-        ("considerationsSociales", "considerationSociale", "sociaux"),
-        ("considerationsEnvironnementales", "considerationEnvironnementale", "environnementaux"),
+    for value_list, item, token in (
+        (record.considerations_sociales, "considerationSociale", "sociaux"),
+        (
+            record.considerations_environnementales,
+            "considerationEnvironnementale",
+            "environnementaux",
+        ),
     ):
-        values = strings(fields.get(key), item)
+        values = strings(value_list, item)
         if values and any(not fold(value).startswith(_NO_CONSIDERATION) for value in values):
             found.append(token)
     return found

@@ -42,19 +42,19 @@ from scope_shared.schema import (
 
 
 def map_contract(raw: RawNotice, contract: Contract) -> Notice:
-    fields = contract.fields
-    contract_id = require(text(fields.get("id")), "$.id", "contract id")
-    title = require(clean_text(fields.get("objet")), "$.objet", "title (objet)")
+    record = contract.record
+    contract_id = require(text(record.id), "$.id", "contract id")
+    title = require(clean_text(record.objet), "$.objet", "title (objet)")
     published_at = require(
-        _when(fields.get("datePublicationDonnees")),
+        _when(record.date_publication_donnees),
         "$.datePublicationDonnees",
         "publication date",
     )
-    party = buyer_party(fields)
+    party = buyer_party(record)
     # The buyer's id as published, the first half of the consolidation's `uid`.
     buyer_key = text(party.get("id"))
-    cpv = normalize_cpv(text(fields.get("codeCPV")))
-    label = clean_text(fields.get("procedure"))
+    cpv = normalize_cpv(text(record.code_cpv))
+    label = clean_text(record.procedure)
     return Notice(
         **_identity(raw, buyer_key, contract_id),
         source_notice_type=contract.kind.value,
@@ -63,18 +63,18 @@ def map_contract(raw: RawNotice, contract: Contract) -> Notice:
         title=title,
         language="fr",
         buyer=buyer(party),
-        contract_nature=codes.contract_nature(contract.kind, fields, cpv),
+        contract_nature=codes.contract_nature(contract.kind, record, cpv),
         procedure_type=codes.procedure(contract.kind, label),
         procedure_label=label,
-        framework_agreement=codes.framework_agreement(contract.kind, fields),
+        framework_agreement=codes.framework_agreement(contract.kind, record),
         cpv_main=cpv,
-        place=place(fields.get("lieuExecution")),
+        place=place(record.lieu_execution),
         published_at=published_at,
-        duration=_duration(fields.get("dureeMois"), fields.get("dateDebutExecution")),
-        considerations=codes.considerations(fields),
+        duration=_duration(record.duree_mois, record.date_debut_execution),
+        considerations=codes.considerations(record),
         awards=[_award(contract, contract_id)],
-        modifications=_modifications(fields.get("modifications"), contract.kind),
-        related=_related(raw, buyer_key, text(fields.get("idAccordCadre"))),
+        modifications=_modifications(record.modifications, contract.kind),
+        related=_related(raw, buyer_key, text(record.id_accord_cadre)),
     )
 
 
@@ -96,14 +96,14 @@ def _identity(raw: RawNotice, buyer_key: str | None, contract_id: str) -> Identi
 
 
 def _award(contract: Contract, contract_id: str) -> Award:
-    fields = contract.fields
+    record = contract.record
     if contract.kind is Kind.CONCESSION:
-        signed, value = fields.get("dateSignature"), fields.get("valeurGlobale")
-        parties = winners(fields.get("concessionnaires"), "concessionnaire")
+        signed, value = record.date_signature, record.valeur_globale
+        parties = winners(record.concessionnaires, "concessionnaire")
     else:
-        signed, value = fields.get("dateNotification"), fields.get("montant")
-        parties = winners(fields.get("titulaires"), "titulaire")
-    offers = integer(fields.get("offresRecues"))
+        signed, value = record.date_notification, record.montant
+        parties = winners(record.titulaires, "titulaire")
+    offers = integer(record.offres_recues)
     return Award(
         date=_when(signed),
         winners=parties,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scope_normalizer.formats.decp.record import entries, mapping, text
+from scope_normalizer.formats.decp.record import Record, entries, mapping, text
 from scope_normalizer.values.caches import file_cache
 from scope_normalizer.values.identifiers import siren_of, valid_siret
 from scope_normalizer.values.places import enrich_organization
@@ -20,9 +20,9 @@ _VAT_COUNTRIES = {"EL": "GR", "XI": "GB"}
 """VAT prefixes that are not the ISO country code (Greece, Northern Ireland)."""
 
 
-def buyer_party(fields: dict[str, Any]) -> dict[str, Any]:
+def buyer_party(record: Record) -> dict[str, Any]:
     """The buyer's object: `acheteur` of a marché, `autoriteConcedante` of a concession."""
-    return mapping(fields.get("acheteur")) or mapping(fields.get("autoriteConcedante"))
+    return mapping(record.acheteur) or mapping(record.autorite_concedante)
 
 
 def buyer(party: dict[str, Any]) -> Organization | None:

@@ -1,11 +1,12 @@
-"""DECP payloads read into one dict shape, and tolerant readers for its values.
+"""DECP payloads read into one `Record`, and tolerant readers for its values.
 
-XML is converted into the JSON shape of its own generation: 2019 lists are plain arrays
-(`titulaires: [{...}]`), 2024 lists wrap each item like the XML does (`titulaires:
-[{"titulaire": {...}}]`, `considerationsSociales: {"considerationSociale": [...]}`), but for
-the parts no Notice field takes (`_NOT_MAPPED`). The readers below accept both shapes, and
-strings as well as numbers (XML has only strings), so the mapping logic is written once for
-both generations and both syntaxes.
+JSON is decoded straight into the Record, which declares the fields the mapper reads (the
+others are skipped while decoding). XML is converted into the JSON shape of its own
+generation, then into the Record: 2019 lists are plain arrays (`titulaires: [{...}]`), 2024
+lists wrap each item like the XML does (`titulaires: [{"titulaire": {...}}]`,
+`considerationsSociales: {"considerationSociale": [...]}`). The readers below accept both
+shapes, and strings as well as numbers (XML has only strings), so the mapping logic is
+written once for both generations and both syntaxes.
 """
 
 from __future__ import annotations
@@ -28,13 +29,50 @@ class Kind(StrEnum):
     CONCESSION = "contrat-concession"
 
 
+class Record(msgspec.Struct, rename="camel"):
+    """The fields of a contract that the mapper reads, under their DECP names.
+
+    Every field is `Any`: real exports put numbers where strings belong and objects where
+    lists do, and the readers below check. A field absent from the payload is UNSET (null is
+    None), which every reader takes as missing. A reader of another field declares it here.
+    """
+
+    type_: Any = msgspec.field(default=msgspec.UNSET, name="_type")
+    id: Any = msgspec.UNSET
+    objet: Any = msgspec.UNSET
+    nature: Any = msgspec.UNSET
+    procedure: Any = msgspec.UNSET
+    code_cpv: Any = msgspec.field(default=msgspec.UNSET, name="codeCPV")
+    ccag: Any = msgspec.UNSET
+    techniques: Any = msgspec.UNSET
+    considerations_sociales: Any = msgspec.UNSET
+    considerations_environnementales: Any = msgspec.UNSET
+    acheteur: Any = msgspec.UNSET
+    autorite_concedante: Any = msgspec.UNSET
+    titulaires: Any = msgspec.UNSET
+    concessionnaires: Any = msgspec.UNSET
+    lieu_execution: Any = msgspec.UNSET
+    duree_mois: Any = msgspec.UNSET
+    date_debut_execution: Any = msgspec.UNSET
+    date_notification: Any = msgspec.UNSET
+    date_signature: Any = msgspec.UNSET
+    date_publication_donnees: Any = msgspec.UNSET
+    montant: Any = msgspec.UNSET
+    valeur_globale: Any = msgspec.UNSET
+    offres_recues: Any = msgspec.UNSET
+    modifications: Any = msgspec.UNSET
+    id_accord_cadre: Any = msgspec.UNSET
+
+
 class Contract(NamedTuple):
     kind: Kind
-    fields: dict[str, Any]
+    record: Record
 
 
+_RECORD = msgspec.json.Decoder(Record, float_hook=Decimal)
 _JSON = msgspec.json.Decoder(float_hook=Decimal)
 """Amounts such as 21982.68 stay exact."""
+_FIELDS = frozenset(field.encode_name for field in msgspec.structs.fields(Record))
 _XML_PARSER = etree.XMLParser(
     resolve_entities=False,
     no_network=True,
@@ -45,11 +83,6 @@ _XML_PARSER = etree.XMLParser(
     remove_blank_text=True,
 )
 _OBJECT_LISTS = frozenset({"titulaires", "concessionnaires", "modifications"})
-_NOT_MAPPED = frozenset(
-    {"donneesExecution", "actesSousTraitance", "modificationsActesSousTraitance"}
-)
-"""2024 execution data (yearly figures, tariffs) and subcontracting acts: no Notice field
-takes them, and they are a fifth of a contract's elements, so the XML reader skips them."""
 _VALUE_LISTS = frozenset(
     {
         "considerationsSociales",
@@ -67,17 +100,29 @@ _FALSE = frozenset({"non", "false", "0"})
 
 def from_json(payload: bytes) -> Contract:
     try:
+        # Skipped fields are not checked by the decoder: this keeps a payload that is not
+        # UTF-8 refused, as it was when every field was decoded.
+        payload.decode()
+        record = _RECORD.decode(payload)
+    except (UnicodeDecodeError, msgspec.DecodeError, msgspec.ValidationError):
+        # Not UTF-8, not JSON or not an object: the untyped decoder says which, as before.
+        record = msgspec.convert(_json_object(payload), Record)
+    concession = (
+        record.type_ == "Contrat de concession"
+        or record.autorite_concedante is not msgspec.UNSET
+        or record.concessionnaires is not msgspec.UNSET
+    )
+    return Contract(Kind.CONCESSION if concession else Kind.MARCHE, record)
+
+
+def _json_object(payload: bytes) -> dict[str, Any]:
+    try:
         record = _JSON.decode(payload)
     except msgspec.DecodeError as exc:
         raise PermanentError(f"payload is not JSON: {exc}", field_path="$") from exc
     if not isinstance(record, dict):
         raise PermanentError("a DECP contract is a JSON object", field_path="$")
-    concession = (
-        record.get("_type") == "Contrat de concession"
-        or "autoriteConcedante" in record
-        or "concessionnaires" in record
-    )
-    return Contract(Kind.CONCESSION if concession else Kind.MARCHE, record)
+    return record
 
 
 def from_xml(payload: bytes, *, wrapped: bool) -> Contract:
@@ -89,21 +134,24 @@ def from_xml(payload: bytes, *, wrapped: bool) -> Contract:
     name = etree.QName(root).localname
     if name not in (Kind.MARCHE, Kind.CONCESSION):
         raise PermanentError(f"unexpected root element <{name}>", field_path="/")
-    return Contract(Kind(name), _element_dict(root, wrapped))
+    return Contract(Kind(name), msgspec.convert(_element_dict(root, wrapped, _FIELDS), Record))
 
 
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _element_dict(element: etree._Element, wrapped: bool) -> dict[str, Any]:
+def _element_dict(
+    element: etree._Element, wrapped: bool, only: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """`only`: the names of the children to read (the Record's fields, for the contract)."""
     fields: dict[str, Any] = {}
     for child in element:
         tag = child.tag  # lxml builds a new string at each read
         if not isinstance(tag, str):
             continue
         name = _local(tag)
-        if name in _NOT_MAPPED:
+        if only is not None and name not in only:
             continue
         if name in _OBJECT_LISTS:
             fields[name] = [
