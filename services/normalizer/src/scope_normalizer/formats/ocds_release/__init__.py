@@ -35,7 +35,7 @@ from scope_normalizer.formats.ocds_release.fields import (
     text,
 )
 from scope_normalizer.formats.ocds_release.items import Item
-from scope_normalizer.formats.ocds_release.release import DECODER, Release
+from scope_normalizer.formats.ocds_release.release import Release, decode
 from scope_normalizer.formats.ocds_release.release import contracts as release_contracts
 from scope_normalizer.values.text import first_text
 from scope_shared.dates import parse_datetime
@@ -71,7 +71,7 @@ _NOTICE_DOCUMENTS = {
 
 
 def map_notice(raw: RawNotice, payload: bytes) -> Notice:
-    release = DECODER.decode(payload)
+    release = decode(payload)
     ocid = require(ident(release.ocid), "$.ocid", "ocid")
     release_id = require(ident(release.id), "$.id", "release id")
     tender = obj(release.tender)

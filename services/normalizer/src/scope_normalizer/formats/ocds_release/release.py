@@ -54,7 +54,18 @@ class Release(msgspec.Struct):
     related_processes: Any = msgspec.field(default=None, name="relatedProcesses")
 
 
-DECODER = msgspec.json.Decoder(Release)
+_DECODER = msgspec.json.Decoder(Release)
+_UNTYPED = msgspec.json.Decoder(dict[str, Any])
+
+
+def decode(payload: bytes) -> Release:
+    """The release; a payload that is not UTF-8 is refused as the untyped decoder refused it
+    (the typed one does not check the strings it skips)."""
+    try:
+        payload.decode()
+    except UnicodeDecodeError:
+        _UNTYPED.decode(payload)  # raises msgspec.DecodeError, naming what is wrong
+    return _DECODER.decode(payload)
 
 
 _CONTRACT_NAMES = tuple(field.encode_name for field in msgspec.structs.fields(Contract))
