@@ -11,7 +11,8 @@ modifications and previous notices use publication numbers (`ojs-notice-id`), wh
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from scope_normalizer.formats.base import notice_id
 from scope_normalizer.formats.children import Children
@@ -46,8 +47,7 @@ _UUID = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     """What a change notice does: correct or cancel, and which notices."""
 
     notice_type: NoticeType

@@ -10,8 +10,9 @@ BT-747/750, framework BT-765) is read here too and raised to the notice by `noti
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
+
+import msgspec
 
 from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.eforms.codes import (
@@ -31,6 +32,7 @@ from scope_normalizer.formats.eforms.read import (
     day_and_time,
     element,
     elements,
+    extension_children,
     first_child,
     string,
     unique,
@@ -81,8 +83,7 @@ _INTEGER = re.compile(r"^\d{1,9}$")
 _NUMBER = re.compile(r"^(\d{1,12})(?:\.(\d{1,6}))?$")
 
 
-@dataclass(frozen=True, slots=True)
-class Project:
+class Project(msgspec.Struct, frozen=True):
     """One `cac:ProcurementProject`, of the procedure or of a lot."""
 
     title: str | None = None
@@ -90,15 +91,14 @@ class Project:
     description: str | None = None
     nature: ContractNature | None = None
     cpv_main: str | None = None
-    cpv_additional: list[str] = field(default_factory=list)
+    cpv_additional: list[str] = msgspec.field(default_factory=list)
     estimated_value: Amount | None = None
     place: Place | None = None
     duration: Duration | None = None
-    considerations: list[str] = field(default_factory=list)
+    considerations: list[str] = msgspec.field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class LotTerms:
+class LotTerms(msgspec.Struct, frozen=True):
     """One lot: its canonical Lot and the lot-only facts the notice raises to its own level."""
 
     lot: Lot
@@ -268,7 +268,7 @@ def _framework(process: Children) -> bool | None:
 
 
 def _weight(criterion: Element) -> str | None:
-    for parameter in elements(CRITERION_PARAMETER(criterion)):
+    for parameter in extension_children(criterion, CRITERION_PARAMETER):
         code = first_child(parameter, PARAMETER_CODE)
         if code is None or code.get("listName") != "number-weight":
             continue

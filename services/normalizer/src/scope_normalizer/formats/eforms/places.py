@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+import msgspec
 
 from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.eforms.read import Languages, child_text, clean, unique
@@ -28,14 +29,13 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _NUTS = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
+class Address(msgspec.Struct, frozen=True):
     """One UBL address, its values checked against the schema's patterns."""
 
     street: str | None = None
     postal_code: str | None = None
     city: str | None = None
-    nuts: list[str] = field(default_factory=list)
+    nuts: list[str] = msgspec.field(default_factory=list)
     country: str | None = None
 
     def line(self) -> str | None:

@@ -7,12 +7,13 @@ content: a value that is not what its position promises reads as None.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
+import msgspec
+
 from scope_normalizer.formats.eforms.codes import LANGUAGES, PREFERRED_LANGUAGE
-from scope_normalizer.formats.eforms.xpaths import ID, Element
+from scope_normalizer.formats.eforms.xpaths import EXTENSION_STEPS, ID, Element
 from scope_normalizer.values.amounts import parse_amount
 from scope_normalizer.values.text import clean_text
 from scope_shared.dates import combine_date_time, parse_date, parse_datetime
@@ -51,6 +52,17 @@ def child_text(node: Element | None, tag: str) -> str | None:
     return None
 
 
+def extension_children(node: Element, tag: str) -> list[Element]:
+    """The `tag` children of `node`'s `efext:EformsExtension`.
+
+    The four wrappers on the way (`ext:UBLExtensions/.../efext:EformsExtension`) have one
+    child each: walking them costs a fraction of one XPath evaluation."""
+    found = [node]
+    for step in (*EXTENSION_STEPS, tag):
+        found = [child for parent in found for child in parent if child.tag == step]
+    return found
+
+
 def ref_ids(holders: list[Element]) -> list[str]:
     """The `cbc:ID`s of reference elements (`efac:TenderLot`...), in order."""
     return [ref for holder in holders if (ref := child_text(holder, ID))]
@@ -77,8 +89,7 @@ def _clean_text(value: str) -> str | None:
     return clean_text(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Languages:
+class Languages(msgspec.Struct, frozen=True):
     """Picks one translation of a multilingual text: French, else the notice's language.
 
     Attributes:

@@ -18,8 +18,9 @@ Caveats:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.eforms.parties import Parties
@@ -58,15 +59,13 @@ _TITLE = tag("cbc:Title")  # BT-721
 _CONTRACT_REFERENCE = tag("efac:ContractReference")  # BT-150 in cbc:ID
 
 
-@dataclass(frozen=True, slots=True)
-class _Tender:
+class _Tender(msgspec.Struct, frozen=True):
     lot_id: str | None
     value: Amount | None
     parties: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Contract:
+class _Contract(msgspec.Struct, frozen=True):
     tenders: list[str]
     decided: datetime | None
     concluded: datetime | None
