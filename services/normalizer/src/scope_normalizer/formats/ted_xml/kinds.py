@@ -128,11 +128,11 @@ def procedure(
     return _PR_PROC.get(pr_proc or ""), label
 
 
-def framework(procedure_element: etree._Element | None) -> bool | None:
+def framework(procedure: Children) -> bool | None:
     """True when IV.1.3 declares a framework agreement; None when the form says nothing."""
-    if procedure_element is None:
+    if procedure.node is None:
         return None
-    return True if find(procedure_element, _FRAMEWORK) is not None else None
+    return True if procedure.first(_FRAMEWORK) is not None else None
 
 
 def contract_nature(form: etree._Element, codif: Children) -> ContractNature | None:

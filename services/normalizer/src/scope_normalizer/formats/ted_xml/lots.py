@@ -20,8 +20,6 @@ from scope_normalizer.formats.ted_xml.tree import (
     block,
     count_of,
     cpv_codes,
-    find,
-    find_all,
     local_name,
     nuts_codes,
     path,
@@ -84,7 +82,7 @@ class _Description(NamedTuple):
 
 
 def read_object(
-    object_contract: etree._Element | None, performance_nuts: list[str], country: str | None
+    object_contract: Children, performance_nuts: list[str], country: str | None
 ) -> ObjectPart:
     """Lots, place, duration, criteria and CPV codes of section II.
 
@@ -93,10 +91,10 @@ def read_object(
         performance_nuts: NOTICE_DATA's PERFORMANCE_NUTS codes, the whole notice's places.
         country: The buyer's country, for places whose NUTS codes do not name one.
     """
-    elements = find_all(object_contract, OBJECT_DESCR) if object_contract is not None else []
+    elements = object_contract.all(OBJECT_DESCR)
     descriptions = [_read(element) for element in elements]
     divided = len(elements) > 1 or any(d.parts.first(_LOT_NO) is not None for d in descriptions)
-    if object_contract is not None and find(object_contract, _LOT_DIVISION) is not None:
+    if object_contract.first(_LOT_DIVISION) is not None:
         divided = True
     fallback_country = country_alpha2(country)
     nuts, sites, criteria, cpvs = list(performance_nuts), list[str](), list[str](), list[str]()

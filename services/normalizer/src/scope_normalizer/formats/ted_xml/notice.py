@@ -23,7 +23,7 @@ from scope_normalizer.formats.ted_xml.tree import (
     PROCEDURE,
     TI_TEXT,
     Sections,
-    amount,
+    amount_of,
     block,
     block_at,
     code,
@@ -95,7 +95,7 @@ def _classification(
     kind: NoticeType, sections: Sections, submission_deadline: datetime | None
 ) -> dict[str, Any]:
     """Notice type and status, procedure, contract nature, framework agreement."""
-    procedure_type, procedure_label = kinds.procedure(sections.procedure, sections.codif)
+    procedure_type, procedure_label = kinds.procedure(sections.procedure.node, sections.codif)
     return {
         "notice_type": kind,
         "source_notice_type": code_of(sections.codif.first(kinds.TD_DOCUMENT_TYPE)),
@@ -140,8 +140,8 @@ def _sections(payload: bytes) -> Sections:
         codif=Children(find(root, CODIF_DATA)),
         language=language,
         form=form,
-        object_contract=find(form, OBJECT_CONTRACT),
-        procedure=find(form, PROCEDURE),
+        object_contract=Children(find(form, OBJECT_CONTRACT)),
+        procedure=Children(find(form, PROCEDURE)),
         country=body_country or code(notice_data, ISO_COUNTRY, "VALUE"),
     )
 
@@ -149,12 +149,12 @@ def _sections(payload: bytes) -> Sections:
 def _texts(sections: Sections) -> dict[str, Any]:
     """Title, description, participation conditions and social considerations."""
     object_contract = sections.object_contract
-    title = block_at(object_contract, path("TITLE")) or _translated_title(sections)
+    title = block(object_contract.first(path("TITLE"))) or _translated_title(sections)
     if title is None:
         raise PermanentError("the notice has no title", field_path=_TITLE_PATH)
-    description = block_at(object_contract, path("SHORT_DESCR"))
-    if description is None and object_contract is not None:
-        description = block_at(object_contract, f"{lots.OBJECT_DESCR}/{path('SHORT_DESCR')}")
+    description = block(object_contract.first(path("SHORT_DESCR")))
+    if description is None and object_contract.node is not None:
+        description = block_at(object_contract.node, f"{lots.OBJECT_DESCR}/{path('SHORT_DESCR')}")
     lefti = find(sections.form, path("LEFTI"))
     conditions = [text for child in lefti if (text := block(child))] if lefti is not None else []
     reserved = lefti is not None and any(local_name(c) in _RESERVED for c in lefti)
@@ -223,8 +223,8 @@ def _deadline(sections: Sections) -> datetime | None:
     """IV.2.2 (date and local time) of the form, else CODIF_DATA's copy (also on F14)."""
     procedure = sections.procedure
     found = deadline(
-        leaf(procedure, path("DATE_RECEIPT_TENDERS")),
-        leaf(procedure, path("TIME_RECEIPT_TENDERS")),
+        text_of(procedure.first(path("DATE_RECEIPT_TENDERS"))),
+        text_of(procedure.first(path("TIME_RECEIPT_TENDERS"))),
         sections.country,
     )
     return found or compact_deadline(
@@ -234,7 +234,7 @@ def _deadline(sections: Sections) -> datetime | None:
 
 def _cpv(sections: Sections, lot_codes: list[str]) -> tuple[str | None, list[str]]:
     """II.1.2 main CPV, and every other code of the notice (TED's ORIGINAL_CPV, lots)."""
-    main = cpv_codes(sections.object_contract, path("CPV_MAIN", "CPV_CODE"))
+    main = cpv_codes(sections.object_contract.node, path("CPV_MAIN", "CPV_CODE"))
     coded = cpv_codes(sections.notice_data, path("ORIGINAL_CPV"))
     cpv_main = main[0] if main else (coded[0] if coded else None)
     others: list[str] = []
@@ -248,8 +248,8 @@ def _estimated_value(sections: Sections, single_value: Amount | None) -> Amount 
     """II.1.5 estimated total, else II.1.7 total value (awards), else TED's coded value."""
     object_contract = sections.object_contract
     found = (
-        amount(object_contract, path("VAL_ESTIMATED_TOTAL"))
-        or amount(object_contract, path("VAL_TOTAL"))
+        amount_of(object_contract.first(path("VAL_ESTIMATED_TOTAL")))
+        or amount_of(object_contract.first(path("VAL_TOTAL")))
         or single_value
     )
     if found is None and sections.notice_data is not None:

@@ -62,8 +62,10 @@ class Sections(NamedTuple):
     language: str | None
     """The original language as published (`LG_ORIG`: `FR`)."""
     form: etree._Element
-    object_contract: etree._Element | None
-    procedure: etree._Element | None
+    object_contract: Children
+    """OBJECT_CONTRACT (section II), read once."""
+    procedure: Children
+    """PROCEDURE (section IV), read once."""
     country: str | None
     """The buyer's country as published (`FR`, `UK`), from the form or CODED_DATA."""
 
