@@ -20,7 +20,6 @@ from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.ted_xml.tree import (
     code,
     code_of,
-    find,
     find_all,
     leaf,
     local_name,
@@ -91,7 +90,7 @@ TD_DOCUMENT_TYPE = path("TD_DOCUMENT_TYPE")
 _PR_PROC_PATH = path("PR_PROC")
 _NOTICE = path("NOTICE")
 _FRAMEWORK = path("FRAMEWORK")
-_TYPE_CONTRACT = path("OBJECT_CONTRACT", "TYPE_CONTRACT")
+_TYPE_CONTRACT = path("TYPE_CONTRACT")
 _REF_NOTICES = path("REF_NOTICE", "NO_DOC_OJS")
 _NOTICE_NUMBER_OJ = path("NOTICE_NUMBER_OJ")
 _INFO_NOTICE_NUMBER = path("COMPLEMENTARY_INFO", "NOTICE_NUMBER_OJ")
@@ -135,21 +134,19 @@ def framework(procedure: Children) -> bool | None:
     return True if procedure.first(_FRAMEWORK) is not None else None
 
 
-def contract_nature(form: etree._Element, codif: Children) -> ContractNature | None:
-    found = _NATURES.get(code(form, _TYPE_CONTRACT, "CTYPE") or "")
+def contract_nature(object_contract: Children, codif: Children) -> ContractNature | None:
+    found = _NATURES.get(code_of(object_contract.first(_TYPE_CONTRACT), "CTYPE") or "")
     return found or _NATURE_CODES.get(code_of(codif.first(path("NC_CONTRACT_NATURE"))) or "")
 
 
 def related_numbers(
-    notice_data: etree._Element | None, form: etree._Element, own: str
+    notice_data: etree._Element | None, form: etree._Element, procedure: Children, own: str
 ) -> list[str]:
     """Publication numbers of the notices this one cites (REF_NOTICE first), without itself."""
     cited: list[str | None] = []
     if notice_data is not None:
         cited += [publication_number(e.text) for e in find_all(notice_data, _REF_NOTICES)]
-    procedure_element = find(form, path("PROCEDURE"))
-    if procedure_element is not None:
-        cited.append(publication_number(leaf(procedure_element, _NOTICE_NUMBER_OJ)))
+    cited.append(publication_number(text_of(procedure.first(_NOTICE_NUMBER_OJ))))
     cited.append(publication_number(leaf(form, _INFO_NOTICE_NUMBER)))
     found: list[str] = []
     for number in cited:

@@ -71,7 +71,6 @@ def map_notice(raw: RawNotice, payload: bytes) -> Notice:
     sections = _sections(payload)
     kind = kinds.notice_type(sections.codif, sections.form)
     submission_deadline = _deadline(sections)
-    body = find(sections.form, CONTRACTING_BODY)
     # Later keys win: a cited notice's procedure replaces the notice's own.
     envelope: dict[str, Any] = {**identity(raw), **_links(raw, kind, sections)}
     return Notice(
@@ -81,12 +80,12 @@ def map_notice(raw: RawNotice, payload: bytes) -> Notice:
         **_texts(sections),
         source_url=notice_page(raw.source_id),
         language=_language(sections),
-        buyer=parties.buyer(sections.form, sections.country),
+        buyer=parties.buyer(sections.buyer_address, sections.country),
         published_at=_published_at(sections.root),
         submission_deadline=submission_deadline,
-        tender_url=leaf(body, path("URL_PARTICIPATION"))
+        tender_url=text_of(sections.body.first(path("URL_PARTICIPATION")))
         or leaf(sections.notice_data, path("IA_URL_ETENDERING")),
-        documents_url=leaf(body, path("URL_DOCUMENT")),
+        documents_url=text_of(sections.body.first(path("URL_DOCUMENT"))),
         awards=awards.awards(sections.form),
     )
 
@@ -102,7 +101,7 @@ def _classification(
         "status": _status(kind, sections.form, submission_deadline),
         "procedure_type": procedure_type,
         "procedure_label": procedure_label,
-        "contract_nature": kinds.contract_nature(sections.form, sections.codif),
+        "contract_nature": kinds.contract_nature(sections.object_contract, sections.codif),
         "framework_agreement": kinds.framework(sections.procedure),
     }
 
@@ -133,13 +132,17 @@ def _sections(payload: bytes) -> Sections:
     form = original_form(root, language)
     if form is None:
         raise PermanentError("the document has no form", field_path="/TED_EXPORT/FORM_SECTION")
-    body_country = code(form, f"{parties.BUYER_ADDRESS}/{path('COUNTRY')}", "VALUE")
+    body = Children(find(form, CONTRACTING_BODY))
+    buyer_address = Children(body.first(parties.BUYER_ADDRESS))
+    body_country = code_of(buyer_address.first(path("COUNTRY")), "VALUE")
     return Sections(
         root=root,
         notice_data=notice_data,
         codif=Children(find(root, CODIF_DATA)),
         language=language,
         form=form,
+        body=body,
+        buyer_address=buyer_address,
         object_contract=Children(find(form, OBJECT_CONTRACT)),
         procedure=Children(find(form, PROCEDURE)),
         country=body_country or code(notice_data, ISO_COUNTRY, "VALUE"),
@@ -192,7 +195,9 @@ def _published_at(root: etree._Element) -> datetime:
 
 def _links(raw: RawNotice, kind: NoticeType, sections: Sections) -> dict[str, Any]:
     """Related notices, and the procedure of the first one cited (REF_NOTICE first)."""
-    numbers = kinds.related_numbers(sections.notice_data, sections.form, raw.source_id)
+    numbers = kinds.related_numbers(
+        sections.notice_data, sections.form, sections.procedure, raw.source_id
+    )
     if not numbers:
         return {}
     relation = kinds.relation_for(kind)

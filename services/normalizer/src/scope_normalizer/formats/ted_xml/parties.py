@@ -16,9 +16,7 @@ from lxml import etree
 
 from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.ted_xml.tree import (
-    CONTRACTING_BODY,
     code_of,
-    find,
     find_all,
     nuts_codes,
     path,
@@ -29,7 +27,8 @@ from scope_normalizer.values.places import country_alpha2, enrich_organization
 from scope_normalizer.values.text import clean_text
 from scope_shared.schema import Identifier, Organization, Winner
 
-BUYER_ADDRESS = f"{CONTRACTING_BODY}/{path('ADDRESS_CONTRACTING_BODY')}"
+BUYER_ADDRESS = path("ADDRESS_CONTRACTING_BODY")
+"""Relative to CONTRACTING_BODY."""
 CONTRACTOR_ADDRESSES = path("CONTRACTORS", "CONTRACTOR", "ADDRESS_CONTRACTOR")
 """Relative to AWARDED_CONTRACT (also used by F15, F25)."""
 
@@ -59,16 +58,15 @@ def legal_id(national_id: str | None, country: str | None) -> LegalId:
     return LegalId(Identifier(scheme="ORG", id=national_id), None, None)
 
 
-def buyer(form: etree._Element, fallback_country: str | None) -> Organization | None:
-    """The contracting authority or entity of section I.1, enriched with département/region."""
-    address = find(form, BUYER_ADDRESS)
-    fields = Children(address)
+def buyer(fields: Children, fallback_country: str | None) -> Organization | None:
+    """The contracting authority or entity of section I.1 (`fields`: its address block),
+    enriched with département/region."""
     name = clean_text(text_of(fields.first(_NAME)))
-    if address is None or name is None:
+    if fields.node is None or name is None:
         return None
     country = country_alpha2(code_of(fields.first(_COUNTRY), "VALUE") or fallback_country)
     legal = legal_id(clean_text(text_of(fields.first(_NATIONAL_ID))), country)
-    nuts = nuts_codes(address)
+    nuts = nuts_codes(fields.node)
     organization = Organization(
         name=name,
         identifier=legal.identifier,

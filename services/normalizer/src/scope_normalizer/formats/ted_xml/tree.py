@@ -62,6 +62,10 @@ class Sections(NamedTuple):
     language: str | None
     """The original language as published (`LG_ORIG`: `FR`)."""
     form: etree._Element
+    body: Children
+    """CONTRACTING_BODY (section I), read once."""
+    buyer_address: Children
+    """Its ADDRESS_CONTRACTING_BODY (I.1), read once."""
     object_contract: Children
     """OBJECT_CONTRACT (section II), read once."""
     procedure: Children
