@@ -13,6 +13,9 @@ _TAG = re.compile(r"<[^>]{0,2000}>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li)\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+_LAYOUT = re.compile(r"[\n\r\t\f\v\u00a0\x1c\x1d\x1e\x85\u2028\u2029]")
+"""What the line and space steps change: line breaks (as `str.splitlines` sees them) and
+the spaces `_SPACES` folds."""
 
 
 _NEEDS_CLEANING = re.compile(r"[<&\n\r\t\f\v\u00a0]")
@@ -27,9 +30,14 @@ def clean_text(value: object) -> str | None:
         return None
     if _NEEDS_CLEANING.search(value) is None and "  " not in value:
         return value.strip() or None
-    text = _BREAK.sub("\n", value)
-    text = _TAG.sub(" ", text)
+    text = value
+    if "<" in text:  # both patterns start with it
+        text = _BREAK.sub("\n", text)
+        text = _TAG.sub(" ", text)
     text = html.unescape(text)
+    if _LAYOUT.search(text) is None and "  " not in text:
+        # One line, single spaces (`SARL A & B` once unescaped): the steps below keep it.
+        return text.strip() or None
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
     text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
     return text or None
