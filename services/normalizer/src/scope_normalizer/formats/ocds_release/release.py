@@ -62,7 +62,8 @@ def decode(payload: bytes) -> Release:
     """The release; a payload that is not UTF-8 is refused as the untyped decoder refused it
     (the typed one does not check the strings it skips)."""
     try:
-        payload.decode()
+        if not payload.isascii():  # a tenth of the time of a decode
+            payload.decode()
     except UnicodeDecodeError:
         _UNTYPED.decode(payload)  # raises msgspec.DecodeError, naming what is wrong
     return _DECODER.decode(payload)
