@@ -62,10 +62,12 @@ def dig(value: object, *keys: str) -> Any:
     """Follow `keys` down the tree; a repeated element on the way is read at its first item."""
     current: Any = value
     for key in keys:
-        found = node(current)
-        if found is None:
-            return None
-        current = found.get(key)
+        # A dict, nearly always: `node` is called only for the rest (a repeated element).
+        if not isinstance(current, dict):
+            current = node(current)
+            if current is None:
+                return None
+        current = current.get(key)
     return current
 
 
