@@ -181,3 +181,43 @@ async def test_concurrent_index_calls_are_written_in_call_order(
     found = await store.get(original.id)
     assert found is not None and found.title == "Remappage 7"
     await store.close()
+
+
+async def test_a_second_writer_on_the_same_file_loses_no_notice(
+    tmp_path: Path, corpus: list[Notice]
+) -> None:
+    """Two stores on one file both hand out row numbers from what they read at setup; the
+    writer renumbers a batch whose numbers the other one took meanwhile."""
+    path = tmp_path / "shared.db"
+    first, second = EmbeddedStore(path), EmbeddedStore(path)
+    await first.setup()
+    await second.setup()
+    mine, theirs = copies(corpus, 30, "first"), copies(corpus, 20, "second")
+    assert {o.status for o in await first.index(mine)} == {"indexed"}
+    assert {o.status for o in await second.index(theirs)} == {"indexed"}
+    for notice in (*mine, *theirs):
+        assert await second.get(notice.id) == notice
+    result = await first.search(SearchQuery(page_size=100))
+    assert result.total == 50
+    await first.close()
+    await second.close()
+
+
+async def test_new_versions_leave_no_rows_of_the_old_ones(
+    tmp_path: Path, corpus: list[Notice]
+) -> None:
+    store = EmbeddedStore(tmp_path / "versions.db")
+    await store.setup()
+    notices = copies(corpus, 10, "v")
+    await store.index(notices)
+    newer = [msgspec.structs.replace(n, version=2, title=f"{n.title} rectifié") for n in notices]
+    await store.index(newer)
+    assert [await store.get(n.id) for n in notices] == newer
+    assert [len(await store.history(n.id)) for n in notices] == [2] * 10
+    await store.close()
+    connection = sqlite3.connect(tmp_path / "versions.db")
+    docs = {row[0] for row in connection.execute("SELECT doc FROM notices")}
+    for table, column in (("bodies", "doc"), ("terms", "doc"), ("fts", "rowid")):
+        found = {row[0] for row in connection.execute(f"SELECT {column} FROM {table}")}
+        assert found == docs, table
+    connection.close()

@@ -25,7 +25,7 @@ from scope_shared.schema import Notice
 from scope_shared.store.contract import IndexOutcome, ProcedureCard, SearchQuery, SearchResult
 from scope_shared.store.embedded import reads, schema
 from scope_shared.store.embedded.cache import DEFAULT_ENTRIES, ResultCache
-from scope_shared.store.embedded.prepare import prepare
+from scope_shared.store.embedded.prepare import DocNumbers, prepare
 from scope_shared.store.embedded.search import run_search
 from scope_shared.store.embedded.writer import index_batch
 
@@ -56,6 +56,7 @@ class EmbeddedStore:
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="scope-store-writer")
         self._preparer = ThreadPoolExecutor(1, thread_name_prefix="scope-store-prepare")
         self._handed_over: asyncio.Event | None = None
+        self._docs = DocNumbers()
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="scope-store-reader")
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -87,6 +88,8 @@ class EmbeddedStore:
         """Create the file, tables and indexes if needed; idempotent."""
         Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         await self._write(schema.create)
+        last = await self._write(lambda c: c.execute("SELECT max(doc) FROM notices").fetchone()[0])
+        self._docs.at_least((last or 0) + 1)
 
     async def index(self, notices: Sequence[Notice]) -> list[IndexOutcome]:
         """Index a batch in one transaction; one outcome per notice, in order.
@@ -100,11 +103,14 @@ class EmbeddedStore:
         previous, mine = self._handed_over, asyncio.Event()
         self._handed_over = mine
         try:
-            batch = await loop.run_in_executor(self._preparer, prepare, list(notices))
+            first_doc = self._docs.take(len(notices))
+            batch = await loop.run_in_executor(self._preparer, prepare, list(notices), first_doc)
             if previous is not None:
                 await previous.wait()
             written = loop.run_in_executor(
-                self._writer, self._on_connection, partial(index_batch, batch=batch)
+                self._writer,
+                self._on_connection,
+                partial(index_batch, batch=batch, docs=self._docs),
             )
         finally:
             mine.set()

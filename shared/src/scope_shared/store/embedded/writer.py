@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from scope_shared.store.contract import IndexOutcome
 from scope_shared.store.embedded.cards import refresh_procedures
-from scope_shared.store.embedded.prepare import Prepared
+from scope_shared.store.embedded.prepare import DocNumbers, Prepared
 from scope_shared.store.embedded.schema import chunks
 
 
@@ -70,60 +70,82 @@ def _plan(batch: Sequence[Prepared | IndexOutcome], current: dict[str, _Current]
     return plan
 
 
-_INSERT_NOTICE = """INSERT OR REPLACE INTO notices (doc, id, version, procedure_id,
-    published_at, deadline_key, value_key, source, notice_type, status, procedure_type,
-    contract_nature, buyer_siret, buyer_siren, buyer_name, cpv_divisions, departments, regions)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_NOTICE_COLUMNS = """doc, id, version, procedure_id, published_at, deadline_key, value_key,
+    source, notice_type, status, procedure_type, contract_nature, buyer_siret, buyer_siren,
+    buyer_name, cpv_divisions, departments, regions"""
+
+
+def _from_json(count: int) -> str:
+    """The columns of each row of a JSON array of rows (`json_each` over the bound array)."""
+    return ", ".join(f"json_extract(value, '$[{i}]')" for i in range(count))
+
+
+_INSERT_NOTICES = f"""INSERT OR REPLACE INTO notices ({_NOTICE_COLUMNS})
+    SELECT {_from_json(18)} FROM json_each(?)"""  # noqa: S608 - constants only
+_INSERT_TERMS = """INSERT INTO terms (doc, field, value)
+    SELECT json_extract(n.value, '$[0]'), json_extract(t.value, '$[0]'),
+        json_extract(t.value, '$[1]')
+    FROM json_each(?) AS n, json_each(n.value, '$[1]') AS t"""
+_INSERT_FTS = f"""INSERT INTO fts (rowid, title, description, buyer, lots)
+    SELECT {_from_json(5)} FROM json_each(?)"""  # noqa: S608 - constants only
 _MOVE_TO_HISTORY = """INSERT OR REPLACE INTO history (id, version, body)
     SELECT n.id, n.version, b.body FROM notices n JOIN bodies b ON b.doc = n.doc WHERE n.id = ?"""
 
 
-def _write(connection: sqlite3.Connection, plan: _Plan, current: dict[str, _Current]) -> set[str]:
-    """Write the plan; returns the procedures whose card must be recomputed."""
+def _json_array(rows: list[bytes]) -> str:
+    """One JSON array of encoded rows, as text (SQLite reads a BLOB as binary JSON)."""
+    return (b"[" + b",".join(rows) + b"]").decode()
+
+
+def _numbered(connection: sqlite3.Connection, items: list[Prepared]) -> list[Prepared]:
+    """The items, renumbered after the file's last doc if another writer took their docs
+    (another process writing the same file; never this store's own batches)."""
+    last = connection.execute("SELECT max(doc) FROM notices").fetchone()[0]
+    if last is None or not items or last < min(item.doc for item in items):
+        return items
+    return [item.renumbered(doc) for doc, item in enumerate(items, start=last + 1)]
+
+
+def _write(
+    connection: sqlite3.Connection, plan: _Plan, current: dict[str, _Current], docs: DocNumbers
+) -> set[str]:
+    """Write the plan; returns the procedures whose card must be recomputed.
+
+    A new version of a stored notice gets its new doc (prepared with it): the old doc's rows
+    go, its `notices` row through INSERT OR REPLACE on the notice id.
+    """
     connection.executemany(_MOVE_TO_HISTORY, [(i,) for i in plan.move_to_history])
     connection.executemany(
         "INSERT OR REPLACE INTO history (id, version, body) VALUES (?, ?, ?)",
         [(i, v, body) for (i, v), body in plan.history.items()],
     )
     replaced = [(current[i].doc,) for i in plan.accepted if i in current]
-    connection.executemany("DELETE FROM terms WHERE doc = ?", replaced)
+    for table in ("terms", "bodies"):
+        connection.executemany(f"DELETE FROM {table} WHERE doc = ?", replaced)  # noqa: S608 - constants only
     connection.executemany("DELETE FROM fts WHERE rowid = ?", replaced)
-    next_doc = connection.execute("SELECT coalesce(max(doc), 0) + 1 FROM notices").fetchone()[0]
-    docs: list[tuple[int, Prepared]] = []
-    for notice_id, item in plan.accepted.items():
-        known = current.get(notice_id)
-        if known is None:
-            docs.append((next_doc, item))
-            next_doc += 1
-        else:
-            docs.append((known.doc, item))
-    connection.executemany(_INSERT_NOTICE, [(doc, *item.row) for doc, item in docs])
+    items = _numbered(connection, list(plan.accepted.values()))
+    if items:
+        docs.at_least(max(item.doc for item in items) + 1)
+    connection.execute(_INSERT_NOTICES, (_json_array([item.row for item in items]),))
     connection.executemany(
-        "INSERT OR REPLACE INTO bodies (doc, body) VALUES (?, ?)",
-        [(doc, item.body) for doc, item in docs],
+        "INSERT INTO bodies (doc, body) VALUES (?, ?)", [(item.doc, item.body) for item in items]
     )
-    connection.executemany(
-        "INSERT INTO terms (doc, field, value) VALUES (?, ?, ?)",
-        [(doc, f, value) for doc, item in docs for f, value in item.terms],
-    )
-    connection.executemany(
-        "INSERT INTO fts (rowid, title, description, buyer, lots) VALUES (?, ?, ?, ?, ?)",
-        [(doc, *item.text) for doc, item in docs],
-    )
-    procedures = {item.notice.procedure_id for _, item in docs}
+    connection.execute(_INSERT_TERMS, (_json_array([item.terms for item in items]),))
+    connection.execute(_INSERT_FTS, (_json_array([item.text for item in items]),))
+    procedures = {item.notice.procedure_id for item in items}
     procedures.update(current[i].procedure_id for i in plan.accepted if i in current)
     return procedures
 
 
 def _index_in_transaction(
-    connection: sqlite3.Connection, batch: Sequence[Prepared | IndexOutcome]
+    connection: sqlite3.Connection, batch: Sequence[Prepared | IndexOutcome], docs: DocNumbers
 ) -> list[IndexOutcome]:
     connection.execute("BEGIN IMMEDIATE")
     try:
         ids = [item.notice.id for item in batch if isinstance(item, Prepared)]
         current = _current(connection, dict.fromkeys(ids))
         plan = _plan(batch, current)
-        procedures = _write(connection, plan, current)
+        procedures = _write(connection, plan, current, docs)
         fresh = {i: item.notice for i, item in plan.accepted.items()}
         refresh_procedures(connection, procedures, fresh)
         connection.execute("COMMIT")
@@ -134,7 +156,7 @@ def _index_in_transaction(
 
 
 def index_batch(
-    connection: sqlite3.Connection, batch: Sequence[Prepared | IndexOutcome]
+    connection: sqlite3.Connection, batch: Sequence[Prepared | IndexOutcome], docs: DocNumbers
 ) -> list[IndexOutcome]:
     """Index a prepared batch in one transaction; one outcome per notice, in order, never
     raising.
@@ -144,13 +166,13 @@ def index_batch(
     database refuses fails alone.
     """
     try:
-        return _index_in_transaction(connection, batch)
+        return _index_in_transaction(connection, batch, docs)
     except sqlite3.OperationalError as exc:
         return [_failed(item, str(exc), retryable=True) for item in batch]
     except (sqlite3.Error, ValueError) as exc:
         if len(batch) == 1:
             return [_failed(batch[0], f"{type(exc).__name__}: {exc}", retryable=False)]
-    return [outcome for item in batch for outcome in index_batch(connection, [item])]
+    return [outcome for item in batch for outcome in index_batch(connection, [item], docs)]
 
 
 def _failed(item: Prepared | IndexOutcome, reason: str, *, retryable: bool) -> IndexOutcome:
