@@ -50,7 +50,7 @@ from scope_search_api.app import create_app  # noqa: E402
 from scope_search_api.cursor import decode_cursor  # noqa: E402
 from scope_search_api.param_table import FILTER_PARAMS, PAGE_PARAMS  # noqa: E402
 from scope_search_api.params import parse_all, search_query  # noqa: E402
-from scope_search_api.service import setup_logging  # noqa: E402
+from scope_search_api.service import freeze_startup_objects, setup_logging  # noqa: E402
 from scope_search_api.settings import ApiSettings  # noqa: E402
 from scope_shared.store import FACETS  # noqa: E402
 from scope_shared.store.opensearch import OpenSearchStore  # noqa: E402
@@ -79,6 +79,7 @@ async def serve(url: str, port: int) -> None:
     runner = web.AppRunner(create_app(settings, store=store), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
+    freeze_startup_objects()  # as `scope run search-api` does
     await asyncio.Event().wait()
 
 

