@@ -32,7 +32,6 @@ from scope_normalizer.formats.eforms.read import (
     day_and_time,
     element,
     elements,
-    extension_children,
     first_child,
     string,
     unique,
@@ -268,7 +267,7 @@ def _framework(process: Children) -> bool | None:
 
 
 def _weight(criterion: Element) -> str | None:
-    for parameter in extension_children(criterion, CRITERION_PARAMETER):
+    for parameter in elements(CRITERION_PARAMETER(criterion)):
         code = first_child(parameter, PARAMETER_CODE)
         if code is None or code.get("listName") != "number-weight":
             continue

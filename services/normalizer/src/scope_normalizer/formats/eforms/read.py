@@ -13,7 +13,7 @@ from functools import lru_cache
 import msgspec
 
 from scope_normalizer.formats.eforms.codes import LANGUAGES, PREFERRED_LANGUAGE
-from scope_normalizer.formats.eforms.xpaths import EXTENSION_STEPS, ID, Element
+from scope_normalizer.formats.eforms.xpaths import ID, Element
 from scope_normalizer.values.amounts import parse_amount
 from scope_normalizer.values.text import clean_text
 from scope_shared.dates import combine_date_time, parse_date, parse_datetime
@@ -50,17 +50,6 @@ def child_text(node: Element | None, tag: str) -> str | None:
             if child.tag == tag and (text := child.text) and (text := text.strip()):
                 return text
     return None
-
-
-def extension_children(node: Element, tag: str) -> list[Element]:
-    """The `tag` children of `node`'s `efext:EformsExtension`.
-
-    The four wrappers on the way (`ext:UBLExtensions/.../efext:EformsExtension`) have one
-    child each: walking them costs a fraction of one XPath evaluation."""
-    found = [node]
-    for step in (*EXTENSION_STEPS, tag):
-        found = [child for parent in found for child in parent if child.tag == step]
-    return found
 
 
 def ref_ids(holders: list[Element]) -> list[str]:

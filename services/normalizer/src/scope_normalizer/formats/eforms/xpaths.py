@@ -46,9 +46,6 @@ NOTICE_RESULT = tag("efac:NoticeResult")
 CHANGES = tag("efac:Changes")
 CONTRACT_MODIFICATION = tag("efac:ContractModification")
 
-EXTENSION_STEPS = tuple(tag(step) for step in EXTENSION.split("/"))
-"""`ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension`, by tag."""
-
 # Shared leaves.
 ID = tag("cbc:ID")
 NAME = tag("cbc:Name")  # BT-21, BT-500, BT-734
@@ -103,6 +100,6 @@ SELECTION_CRITERIA = xp(
 
 # cac:SubordinateAwardingCriterion.
 CRITERION_TYPE = tag("cbc:AwardingCriterionTypeCode")  # BT-539
-CRITERION_PARAMETER = tag("efac:AwardCriterionParameter")  # BT-541, BT-5421, in EXTENSION
+CRITERION_PARAMETER = xp(f"{EXTENSION}/efac:AwardCriterionParameter")  # BT-541, BT-5421
 PARAMETER_CODE = tag("efbc:ParameterCode")
 PARAMETER_NUMBER = tag("efbc:ParameterNumeric")
