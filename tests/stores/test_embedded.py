@@ -192,13 +192,17 @@ async def test_a_second_writer_on_the_same_file_loses_no_notice(
     first, second = EmbeddedStore(path), EmbeddedStore(path)
     await first.setup()
     await second.setup()
-    mine, theirs = copies(corpus, 30, "first"), copies(corpus, 20, "second")
+    mine, theirs = copies(corpus, 30, "first"), copies(corpus, 25, "second")
+    assert {o.status for o in await second.index(theirs[:5])} == {"indexed"}
+    # Numbered 1-30 at preparation, of which 1-5 are taken: written as 6-35.
     assert {o.status for o in await first.index(mine)} == {"indexed"}
-    assert {o.status for o in await second.index(theirs)} == {"indexed"}
+    assert {o.status for o in await second.index(theirs[5:])} == {"indexed"}
     for notice in (*mine, *theirs):
         assert await second.get(notice.id) == notice
+        card = await first.procedure(notice.procedure_id)
+        assert card is not None and card.notice.id == notice.id
     result = await first.search(SearchQuery(page_size=100))
-    assert result.total == 50
+    assert result.total == 55
     await first.close()
     await second.close()
 
