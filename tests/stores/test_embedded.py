@@ -225,3 +225,16 @@ async def test_new_versions_leave_no_rows_of_the_old_ones(
         found = {row[0] for row in connection.execute(f"SELECT {column} FROM {table}")}
         assert found == docs, table
     connection.close()
+
+
+def test_a_sqlite_without_json_is_named_at_setup(tmp_path: Path) -> None:
+    class WithoutJson(sqlite3.Connection):
+        def execute(self, sql: str, parameters: object = (), /) -> sqlite3.Cursor:
+            if "json(" in sql:
+                raise sqlite3.OperationalError("no such function: json")
+            return super().execute(sql, parameters)  # type: ignore[arg-type]
+
+    connection = schema.connect(str(tmp_path / "old.db"), factory=WithoutJson)
+    with pytest.raises(schema.MissingSqliteFeatureError, match="has no JSON"):
+        schema.create(connection)
+    connection.close()

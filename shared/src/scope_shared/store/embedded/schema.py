@@ -152,8 +152,21 @@ def connect(
     return connection
 
 
+class MissingSqliteFeatureError(RuntimeError):
+    """The SQLite library Python was built with lacks a feature the store needs."""
+
+
 def create(connection: sqlite3.Connection) -> None:
     """Create the tables if needed and check the file's versions; idempotent."""
+    for feature, probe in (("FTS5", "SELECT fts5_source_id()"), ("JSON", "SELECT json('[]')")):
+        try:
+            connection.execute(probe)
+        except sqlite3.OperationalError as exc:
+            raise MissingSqliteFeatureError(
+                f"SQLite {sqlite3.sqlite_version} has no {feature}: the embedded store needs a "
+                "SQLite built with FTS5 and JSON, as python.org's installers and the usual Linux "
+                "distributions' builds are; or use SCOPE_STORE=opensearch"
+            ) from exc
     connection.executescript(DDL)
     wanted = {"schema_version": SCHEMA_VERSION, "analysis": ANALYSIS_VERSION}
     found = dict(connection.execute("SELECT key, value FROM meta").fetchall())
