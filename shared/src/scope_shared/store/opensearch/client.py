@@ -6,7 +6,8 @@ import io
 from typing import Any
 
 import msgspec
-from opensearchpy import AsyncOpenSearch
+from opensearchpy import AsyncOpenSearch, AsyncTransport
+from opensearchpy.exceptions import ConnectionError
 from opensearchpy.serializer import JSONSerializer
 
 _encoder = msgspec.json.Encoder()
@@ -24,6 +25,39 @@ class MsgspecSerializer(JSONSerializer):
         if isinstance(data, str | bytes | io.IOBase):
             return data
         return _encoder.encode(data).decode()
+
+
+class RawTransport(AsyncTransport):
+    """opensearch-py's transport, plus requests whose answer is returned undecoded.
+
+    A search answer is decoded once, straight into the store's Structs (results.py), instead
+    of into dicts by the serializer and then converted: decoding a page of 20 notices that
+    way was a quarter of the search API's CPU per request.
+    """
+
+    async def perform_raw(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str],
+        body: bytes,
+        request_timeout: float,
+    ) -> str:
+        """The answer's body as text; errors raised as `perform_request` raises them (no
+        retry: the client makes none either, see `make_client`)."""
+        await self._async_call()
+        connection = self.get_connection()
+        try:
+            _status, _headers, data = await connection.perform_request(
+                method, url, params, body, timeout=request_timeout,
+                headers={"content-type": "application/json"},
+            )  # fmt: skip
+        except ConnectionError:
+            self.mark_dead(connection)
+            raise
+        self.connection_pool.mark_live(connection)
+        return str(data)
 
 
 def make_client(
@@ -46,6 +80,7 @@ def make_client(
     hosts = [h.strip() for h in url.split(",") if h.strip()]
     return AsyncOpenSearch(
         hosts=hosts,
+        transport_class=RawTransport,
         serializer=MsgspecSerializer(),
         timeout=timeout,
         # No hidden retries: a failed write becomes retryable outcomes at once (the indexer

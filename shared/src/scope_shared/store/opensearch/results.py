@@ -1,49 +1,105 @@
-"""An OpenSearch `_search` response -> SearchResult (hits, total, facets, next cursor)."""
+"""An OpenSearch `_search` answer -> SearchResult (hits, total, facets, next cursor).
+
+The answer is decoded in one pass into the Structs below, each hit's `_source` straight into
+a `Notice` (and, grouped, its card): no intermediate dicts.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from scope_shared.store.contract import FacetBucket, Hit, SearchQuery, SearchResult
-from scope_shared.store.opensearch.cursor import encode_cursor
-from scope_shared.store.opensearch.documents import decode_card, decode_notice
+import msgspec
 
-JsonObject = dict[str, Any]
+from scope_shared.schema import Notice
+from scope_shared.store.contract import FacetBucket, Hit, ProcedureCard, SearchQuery, SearchResult
+from scope_shared.store.opensearch.cursor import SortValue, encode_cursor
+from scope_shared.store.opensearch.documents import CardBody
 
 
-def _hit(raw: JsonObject, *, grouped: bool, scored: bool) -> Hit:
-    source = raw["_source"]
-    card = decode_card(source) if grouped else None
-    notice = card.notice if card is not None else decode_notice(source)
-    score = raw.get("_score") if scored else None
-    return Hit(
-        notice=notice,
-        card=card,
-        score=float(score) if score is not None else None,
-        highlights={k: list(v) for k, v in raw.get("highlight", {}).items()},
+class _CardSource(Notice, frozen=True, kw_only=True):
+    """A procedures-index `_source`: the main notice's fields, and the card's under `card`."""
+
+    card: CardBody
+
+
+class _Hit(msgspec.Struct):
+    source: msgspec.Raw = msgspec.field(name="_source")
+    score: float | None = msgspec.field(default=None, name="_score")
+    sort: list[SortValue] = msgspec.field(default_factory=list)
+    highlight: dict[str, list[str]] = msgspec.field(default_factory=dict)
+
+
+class _Total(msgspec.Struct):
+    value: int
+    relation: str
+
+
+class _Hits(msgspec.Struct):
+    total: _Total
+    hits: list[_Hit]
+
+
+class _Bucket(msgspec.Struct):
+    key: Any
+    doc_count: int
+
+
+class _Aggregation(msgspec.Struct):
+    buckets: list[_Bucket]
+
+
+class _Answer(msgspec.Struct):
+    hits: _Hits
+    aggregations: dict[str, _Aggregation] = msgspec.field(default_factory=dict)
+
+
+_answer = msgspec.json.Decoder(_Answer)
+_notice = msgspec.json.Decoder(Notice)
+_card_source = msgspec.json.Decoder(_CardSource)
+
+
+def _card(source: msgspec.Raw) -> ProcedureCard:
+    decoded = _card_source.decode(source)
+    body = decoded.card
+    fields = {f: getattr(decoded, f) for f in Notice.__struct_fields__}
+    return ProcedureCard(
+        procedure_id=body.procedure_id,
+        notice=Notice(**fields),
+        notice_ids=body.notice_ids,
+        notice_types=body.notice_types,
+        sources=body.sources,
+        updated_at=body.updated_at,
     )
 
 
-def _facets(response: JsonObject) -> dict[str, list[FacetBucket]]:
-    return {
-        name: [FacetBucket(str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]]
-        for name, agg in response.get("aggregations", {}).items()
-    }
+def _hit(raw: _Hit, *, grouped: bool, scored: bool) -> Hit:
+    card = _card(raw.source) if grouped else None
+    notice = card.notice if card is not None else _notice.decode(raw.source)
+    return Hit(
+        notice=notice,
+        card=card,
+        score=raw.score if scored else None,
+        highlights=raw.highlight,
+    )
 
 
-def search_result(response: JsonObject, query: SearchQuery) -> SearchResult:
-    """Decode one page; the response holds up to `page_size + 1` hits (see search_body)."""
-    raw_hits = response["hits"]["hits"]
+def search_result(answer: str | bytes, query: SearchQuery) -> SearchResult:
+    """Decode one page; the answer holds up to `page_size + 1` hits (see search_body)."""
+    decoded = _answer.decode(answer)
+    raw_hits = decoded.hits.hits
     page = raw_hits[: query.page_size]
     next_cursor = None
     if len(raw_hits) > query.page_size:
-        next_cursor = encode_cursor(query.sort, query.group_by_procedure, page[-1]["sort"])
-    total = response["hits"]["total"]
+        next_cursor = encode_cursor(query.sort, query.group_by_procedure, page[-1].sort)
+    total = decoded.hits.total
     scored = query.sort == "relevance"
     return SearchResult(
         hits=[_hit(h, grouped=query.group_by_procedure, scored=scored) for h in page],
-        total=int(total["value"]),
-        total_relation="gte" if total["relation"] == "gte" else "eq",
-        facets=_facets(response),
+        total=total.value,
+        total_relation="gte" if total.relation == "gte" else "eq",
+        facets={
+            name: [FacetBucket(str(b.key), b.doc_count) for b in aggregation.buckets]
+            for name, aggregation in decoded.aggregations.items()
+        },
         next_cursor=next_cursor,
     )

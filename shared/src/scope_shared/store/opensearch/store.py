@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import msgspec
 from opensearchpy.exceptions import NotFoundError, TransportError
 
 from scope_shared.schema import Notice
@@ -31,6 +32,9 @@ Refresh = bool | Literal["wait_for"]
 BULK_TIMEOUT_FACTOR = 6
 """Bulk requests get six times the read timeout: a 500-notice batch on a busy node takes
 seconds, and timing out a write that then succeeds only costs a redundant retry."""
+
+
+_encoder = msgspec.json.Encoder()
 
 
 class OpenSearchStore:
@@ -132,12 +136,13 @@ class OpenSearchStore:
     async def search(self, query: SearchQuery) -> SearchResult:
         """Run a query on notices, or on procedure cards when grouping; ValueError for a
         bad cursor."""
-        body = search_body(query)
+        body = _encoder.encode(search_body(query))
         kind: IndexKind = "procedures" if query.group_by_procedure else "notices"
-        response = await self._client.search(
-            index=self.names.alias(kind), body=body, request_timeout=self._timeout
-        )
-        return search_result(response, query)
+        answer = await self._client.transport.perform_raw(
+            "POST", f"/{self.names.alias(kind)}/_search", params={}, body=body,
+            request_timeout=self._timeout,
+        )  # fmt: skip
+        return search_result(answer, query)
 
     async def reindex(
         self, new_version: int | None = None, *, options: ReindexOptions | None = None
