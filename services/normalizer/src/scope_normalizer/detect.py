@@ -19,15 +19,6 @@ from scope_shared.schema import RawFormat
 
 Splitter = Callable[[bytes, str], Iterator[DocumentItem]]
 
-EFORMS_ROOTS = frozenset(
-    {
-        "ContractNotice",
-        "PriorInformationNotice",
-        "ContractAwardNotice",
-        "BusinessRegistrationInformationNotice",
-    }
-)
-
 
 def _boamp_json(data: bytes, _: str) -> Iterator[DocumentItem]:
     return boamp.split_records(data)
@@ -81,6 +72,17 @@ SPLITTERS: dict[RawFormat, Splitter] = {
 """`--format` -> how to split a file of that format (DECP generations are told per contract)."""
 
 
+_XML_ROOTS = {
+    "ANNONCE": RawFormat.BOAMP_XML,
+    "TED_EXPORT": RawFormat.TED_XML,
+    "marches": RawFormat.DECP_2019_XML,
+    "rss": RawFormat.RSS_ITEM,
+    "feed": RawFormat.RSS_ITEM,
+    "RDF": RawFormat.RSS_ITEM,
+}
+"""XML root local names -> format, besides eForms' roots (`eforms.EFORMS_ROOTS`)."""
+
+
 def detect_format(data: bytes) -> RawFormat:
     """The document family of a file, from its XML root or its JSON keys."""
     head = data.lstrip()[:1]
@@ -100,18 +102,10 @@ def _xml_format(data: bytes) -> RawFormat:
     except (etree.XMLSyntaxError, StopIteration) as exc:
         raise PermanentError(f"unreadable XML: {exc}") from exc
     name = etree.QName(root).localname
-    formats = {
-        "ANNONCE": RawFormat.BOAMP_XML,
-        "TED_EXPORT": RawFormat.TED_XML,
-        "marches": RawFormat.DECP_2019_XML,
-        "rss": RawFormat.RSS_ITEM,
-        "feed": RawFormat.RSS_ITEM,
-        "RDF": RawFormat.RSS_ITEM,
-    }
-    if name in EFORMS_ROOTS:
+    if name in eforms.EFORMS_ROOTS:
         return RawFormat.EFORMS_XML
-    if name in formats:
-        return formats[name]
+    if name in _XML_ROOTS:
+        return _XML_ROOTS[name]
     raise PermanentError(f"unknown XML document <{name}>")
 
 
