@@ -61,18 +61,26 @@ _PARSER = etree.XMLParser(
 )
 
 
-def _tag(prefixed: str) -> str:
+def tag(prefixed: str) -> str:
+    """A prefixed eForms name in Clark notation.
+
+    Args:
+        prefixed: `cbc:Name`, with a prefix of `NAMESPACES`.
+
+    Returns:
+        `{urn:...CommonBasicComponents-2}Name`, as lxml names elements.
+    """
     prefix, local = prefixed.split(":")
     return f"{{{NAMESPACES[prefix]}}}{local}"
 
 
-_EXTENSION_PATH = tuple(_tag(step) for step in EXTENSION.split("/"))
-_PUBLICATION = _tag("efac:Publication")
-_PUBLICATION_ID = _tag("efbc:NoticePublicationID")
-_PUBLICATION_DATE = _tag("efbc:PublicationDate")
-_ID = _tag("cbc:ID")
-_VERSION = _tag("cbc:VersionID")
-_ISSUE_DATE = _tag("cbc:IssueDate")
+_EXTENSION_PATH = tuple(tag(step) for step in EXTENSION.split("/"))
+_PUBLICATION = tag("efac:Publication")
+_PUBLICATION_ID = tag("efbc:NoticePublicationID")
+_PUBLICATION_DATE = tag("efbc:PublicationDate")
+_ID = tag("cbc:ID")
+_VERSION = tag("cbc:VersionID")
+_ISSUE_DATE = tag("cbc:IssueDate")
 
 
 class Publication(NamedTuple):

@@ -19,9 +19,10 @@ from scope_normalizer.formats.eforms.read import (
     clean,
     first_child,
 )
-from scope_normalizer.formats.eforms.xpaths import ID, NAME, ORGANIZATION, Element, tag
+from scope_normalizer.formats.eforms.xpaths import ID, NAME, ORGANIZATION, Element
 from scope_normalizer.values.identifiers import siren_of, valid_siren, valid_siret
 from scope_normalizer.values.places import enrich_organization
+from scope_shared.documents.eforms import tag
 from scope_shared.schema import Identifier, Organization, Winner
 
 _COMPANY = tag("efac:Company")

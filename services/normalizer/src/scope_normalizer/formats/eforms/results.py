@@ -33,7 +33,8 @@ from scope_normalizer.formats.eforms.read import (
     ref_ids,
     unique,
 )
-from scope_normalizer.formats.eforms.xpaths import ID, Element, tag
+from scope_normalizer.formats.eforms.xpaths import ID, Element
+from scope_shared.documents.eforms import tag
 from scope_shared.schema import Amount, Award, Winner
 
 NO_WINNER = frozenset({"clos-nw", "open-nw"})

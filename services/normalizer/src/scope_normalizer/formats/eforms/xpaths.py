@@ -12,19 +12,13 @@ from __future__ import annotations
 
 from lxml import etree
 
-from scope_shared.documents.eforms import EXTENSION, NAMESPACES
+from scope_shared.documents.eforms import EXTENSION, NAMESPACES, tag
 
 Element = etree._Element
 
 
 def xp(path: str) -> etree.XPath:
     return etree.XPath(path, namespaces=NAMESPACES, smart_strings=False)
-
-
-def tag(prefixed: str) -> str:
-    """`cbc:Name` in Clark notation (`{urn:...CommonBasicComponents-2}Name`)."""
-    prefix, local = prefixed.split(":")
-    return f"{{{NAMESPACES[prefix]}}}{local}"
 
 
 # Notice root, and its efext:EformsExtension.
