@@ -10,11 +10,11 @@ path; missing optional data is not an error.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypedDict
 
 from scope_shared.errors import PermanentError
-from scope_shared.schema import Notice, ProcedureMatch, RawNotice
+from scope_shared.schema import Notice, ProcedureMatch, RawNotice, RelatedNotice, RelationKind
 
 Mapper = Callable[[RawNotice, bytes], Notice]
 
@@ -47,6 +47,25 @@ def identity(raw: RawNotice) -> IdentityFields:
         updated_at=raw.fetched_at,
         raw_sha256=raw.sha256,
     )
+
+
+def cited_links(
+    raw: RawNotice, numbers: Iterable[str | None], relation: RelationKind
+) -> dict[str, Any]:
+    """The Notice fields of a notice that cites earlier notices of its source by number.
+
+    `related` names each cited number once (the notice itself and empty numbers left out), and
+    the procedure is that of the first one cited; no fields when nothing is cited.
+    """
+    cited = dict.fromkeys(n for n in numbers if n and n != raw.source_id)
+    if not cited:
+        return {}
+    related = [RelatedNotice(relation=relation, notice_id=notice_id(raw.source, n)) for n in cited]
+    return {
+        "procedure_id": related[0].notice_id,
+        "procedure_match": ProcedureMatch.NOTICE_LINK,
+        "related": related,
+    }
 
 
 def procedure_key(match: ProcedureMatch, value: str) -> str:

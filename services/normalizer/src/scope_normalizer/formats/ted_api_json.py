@@ -26,7 +26,7 @@ from typing import Any
 
 import msgspec
 
-from scope_normalizer.formats.base import identity, notice_id
+from scope_normalizer.formats.base import cited_links, identity
 from scope_normalizer.values.places import enrich_organization
 from scope_normalizer.values.text import clean_text
 from scope_shared.dates import parse_datetime
@@ -37,9 +37,7 @@ from scope_shared.schema import (
     NoticeStatus,
     NoticeType,
     Organization,
-    ProcedureMatch,
     RawNotice,
-    RelatedNotice,
     RelationKind,
 )
 
@@ -123,24 +121,10 @@ def _published_at(notice: dict[str, Any]) -> datetime:
 
 
 def _links(raw: RawNotice, kind: NoticeType, cited: object) -> dict[str, Any]:
-    """The earlier notice `RN` names, and its procedure."""
+    """The earlier notices `RN` names, and the procedure of the first."""
     values = cited if isinstance(cited, list) else [cited]
-    numbers: list[str] = []
-    for value in values:
-        number = publication_number(value)
-        if number and number != raw.source_id and number not in numbers:
-            numbers.append(number)
-    if not numbers:
-        return {}
     relation = _RELATIONS.get(kind, RelationKind.FOLLOWS)
-    related = [
-        RelatedNotice(relation=relation, notice_id=notice_id(raw.source, n)) for n in numbers
-    ]
-    return {
-        "procedure_id": related[0].notice_id,
-        "procedure_match": ProcedureMatch.NOTICE_LINK,
-        "related": related,
-    }
+    return cited_links(raw, (publication_number(v) for v in values), relation)
 
 
 def _localized(value: object, preferred: tuple[str, ...]) -> tuple[str | None, str | None]:

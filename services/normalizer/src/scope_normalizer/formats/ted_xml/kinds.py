@@ -139,20 +139,16 @@ def contract_nature(object_contract: Children, codif: Children) -> ContractNatur
     return found or _NATURE_CODES.get(code_of(codif.first(path("NC_CONTRACT_NATURE"))) or "")
 
 
-def related_numbers(
-    notice_data: etree._Element | None, form: etree._Element, procedure: Children, own: str
-) -> list[str]:
-    """Publication numbers of the notices this one cites (REF_NOTICE first), without itself."""
+def cited_numbers(
+    notice_data: etree._Element | None, form: etree._Element, procedure: Children
+) -> list[str | None]:
+    """Publication numbers of the notices this one cites (REF_NOTICE first), None where absent."""
     cited: list[str | None] = []
     if notice_data is not None:
         cited += [publication_number(e.text) for e in find_all(notice_data, _REF_NOTICES)]
     cited.append(publication_number(text_of(procedure.first(_NOTICE_NUMBER_OJ))))
     cited.append(publication_number(leaf(form, _INFO_NOTICE_NUMBER)))
-    found: list[str] = []
-    for number in cited:
-        if number and number != own and number not in found:
-            found.append(number)
-    return found
+    return cited
 
 
 def relation_for(kind: NoticeType) -> RelationKind:

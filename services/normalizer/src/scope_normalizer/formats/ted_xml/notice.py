@@ -7,7 +7,7 @@ from typing import Any
 
 from lxml import etree
 
-from scope_normalizer.formats.base import identity, notice_id
+from scope_normalizer.formats.base import cited_links, identity
 from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.ted_xml import awards, kinds, lots, parties
 from scope_normalizer.formats.ted_xml.clock import compact_deadline, deadline, instant
@@ -47,9 +47,7 @@ from scope_shared.schema import (
     Notice,
     NoticeStatus,
     NoticeType,
-    ProcedureMatch,
     RawNotice,
-    RelatedNotice,
 )
 
 _TITLE_PATH = "/TED_EXPORT/FORM_SECTION/*[@CATEGORY='ORIGINAL']/OBJECT_CONTRACT/TITLE"
@@ -195,20 +193,8 @@ def _published_at(root: etree._Element) -> datetime:
 
 def _links(raw: RawNotice, kind: NoticeType, sections: Sections) -> dict[str, Any]:
     """Related notices, and the procedure of the first one cited (REF_NOTICE first)."""
-    numbers = kinds.related_numbers(
-        sections.notice_data, sections.form, sections.procedure, raw.source_id
-    )
-    if not numbers:
-        return {}
-    relation = kinds.relation_for(kind)
-    related = [
-        RelatedNotice(relation=relation, notice_id=notice_id(raw.source, n)) for n in numbers
-    ]
-    return {
-        "procedure_id": related[0].notice_id,
-        "procedure_match": ProcedureMatch.NOTICE_LINK,
-        "related": related,
-    }
+    numbers = kinds.cited_numbers(sections.notice_data, sections.form, sections.procedure)
+    return cited_links(raw, numbers, kinds.relation_for(kind))
 
 
 def _status(kind: NoticeType, form: etree._Element, deadline_at: object) -> NoticeStatus:
