@@ -8,11 +8,13 @@ their RawNotice with a fixed `fetched_at`, so the output is deterministic.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 
+from scope_shared.bus.consumer import PERMANENT_ERRORS
 from scope_shared.schema import Notice, RawFormat, RawNotice, make_raw_notice
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "normalizer" / "golden"
@@ -34,6 +36,22 @@ def raw_for(
         fetched_at=FETCHED_AT,
         attributes=attributes,
     )
+
+
+def map_or_dead_letter(
+    mapper: Callable[[RawNotice, bytes], Notice], raw: RawNotice, payload: bytes
+) -> Notice | None:
+    """Map `payload`, or None when the mapper refuses it the way the consumer runner expects
+    (`PERMANENT_ERRORS`, dead-lettered).
+
+    Any other exception fails the test; a Notice must also pass the schema's constraints
+    (msgspec checks `Meta` constraints on decode only, so the Notice is round-tripped).
+    """
+    try:
+        notice = mapper(raw, payload)
+    except PERMANENT_ERRORS:
+        return None
+    return msgspec.json.decode(msgspec.json.encode(notice), type=Notice)
 
 
 def render(notice: Notice) -> bytes:

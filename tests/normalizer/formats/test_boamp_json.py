@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,29 +29,17 @@ from scope_shared.schema import (
     RawFormat,
     RelationKind,
 )
-from tests.support.golden import FIXTURES, assert_matches_golden, raw_for
+from tests.support.golden import FIXTURES, assert_matches_golden, map_or_dead_letter, raw_for
 from tests.support.mutations import json_paths, replace_at
 
 SAMPLE = FIXTURES / "france_boamp/ods/records_v2.1_where-dateparution-ge-2026-01-01_limit5.json"
 XML_SAMPLES = sorted((FIXTURES / "france_boamp/dila-xml").glob("*.xml"))
 SOURCE = "france_boamp"
-DEAD_LETTER_ERRORS = (PermanentError, msgspec.ValidationError, msgspec.DecodeError)
-
-Mapper = Callable[..., Notice]
 
 
-def map_or_dead_letter(mapper: Mapper, fmt: RawFormat, payload: bytes) -> Notice | None:
-    """Map `payload`, or return None when the mapper refuses it the way the runner expects.
-
-    Any other exception fails the test; a Notice must also satisfy every schema constraint
-    (msgspec does not check `Meta` constraints on construction, only on decode).
-    """
-    raw = raw_for(SOURCE, "26-0001", fmt, payload)
-    try:
-        notice = mapper(raw, payload)
-    except DEAD_LETTER_ERRORS:
-        return None
-    return msgspec.json.decode(msgspec.json.encode(notice), type=Notice)
+def _map_or_dead_letter(payload: bytes) -> Notice | None:
+    raw = raw_for(SOURCE, "26-0001", RawFormat.BOAMP_JSON, payload)
+    return map_or_dead_letter(map_notice, raw, payload)
 
 
 def _records() -> dict[str, dict[str, Any]]:
@@ -279,7 +266,7 @@ def mutated_records(draw: st.DrawFn) -> bytes:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(payload=mutated_records())
 def test_mutated_records_map_or_dead_letter(payload: bytes) -> None:
-    notice = map_or_dead_letter(map_notice, RawFormat.BOAMP_JSON, payload)
+    notice = _map_or_dead_letter(payload)
     assert notice is None or notice.title
 
 
@@ -287,5 +274,5 @@ def test_mutated_records_map_or_dead_letter(payload: bytes) -> None:
 @given(record=st.sampled_from(list(RECORDS.values())), cut=st.integers(0, 4000))
 def test_truncated_records_map_or_dead_letter(record: dict[str, Any], cut: int) -> None:
     payload = msgspec.json.encode(record)
-    notice = map_or_dead_letter(map_notice, RawFormat.BOAMP_JSON, payload[:cut])
+    notice = _map_or_dead_letter(payload[:cut])
     assert notice is None or cut >= len(payload)

@@ -26,8 +26,7 @@ from scope_shared.schema import (
     RawFormat,
     RelationKind,
 )
-from tests.normalizer.formats.test_boamp_json import map_or_dead_letter
-from tests.support.golden import FIXTURES, assert_matches_golden, raw_for
+from tests.support.golden import FIXTURES, assert_matches_golden, map_or_dead_letter, raw_for
 
 SAMPLES = {p.stem: p for p in sorted((FIXTURES / "france_boamp/dila-xml").glob("*.xml"))}
 
@@ -36,6 +35,11 @@ def _map(stem: str, data: bytes | None = None) -> Notice:
     payload = data if data is not None else SAMPLES[stem].read_bytes()
     idweb = stem.split("_", 1)[0]
     return map_notice(raw_for("france_boamp", idweb, RawFormat.BOAMP_XML, payload), payload)
+
+
+def _map_or_dead_letter(payload: bytes) -> Notice | None:
+    raw = raw_for("france_boamp", "26-0001", RawFormat.BOAMP_XML, payload)
+    return map_or_dead_letter(map_notice, raw, payload)
 
 
 @pytest.mark.parametrize("path", SAMPLES.values(), ids=lambda p: p.stem)
@@ -209,7 +213,7 @@ def test_external_entities_are_not_resolved() -> None:
         b"<ANNONCE><GESTION><INDEXATION><DATE_PUBLICATION>2017-01-01</DATE_PUBLICATION>"
         b"<RESUME_OBJET>a&x;</RESUME_OBJET></INDEXATION></GESTION></ANNONCE>"
     )
-    notice = map_or_dead_letter(map_notice, RawFormat.BOAMP_XML, payload)
+    notice = _map_or_dead_letter(payload)
     assert notice is None or notice.title == "a"
 
 
@@ -242,7 +246,7 @@ def mutated_notices(draw: st.DrawFn) -> bytes:
 @settings(max_examples=60, deadline=None)
 @given(payload=mutated_notices())
 def test_mutated_notices_map_or_dead_letter(payload: bytes) -> None:
-    notice = map_or_dead_letter(map_notice, RawFormat.BOAMP_XML, payload)
+    notice = _map_or_dead_letter(payload)
     assert notice is None or notice.title
 
 
@@ -250,5 +254,5 @@ def test_mutated_notices_map_or_dead_letter(payload: bytes) -> None:
 @given(path=st.sampled_from(list(SAMPLES.values())), cut=st.integers(0, 40000))
 def test_truncated_notices_map_or_dead_letter(path: Path, cut: int) -> None:
     data = path.read_bytes()
-    notice = map_or_dead_letter(map_notice, RawFormat.BOAMP_XML, data[:cut])
+    notice = _map_or_dead_letter(data[:cut])
     assert notice is None or cut >= len(data.rstrip())

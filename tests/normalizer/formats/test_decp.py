@@ -22,6 +22,7 @@ from scope_normalizer.formats.decp import (
     map_decp_2024_xml,
 )
 from scope_normalizer.formats.decp.record import from_xml
+from scope_shared.bus.consumer import PERMANENT_ERRORS
 from scope_shared.documents import DocumentItem
 from scope_shared.documents.decp import iter_decp_json, iter_decp_xml
 from scope_shared.errors import PermanentError
@@ -300,12 +301,10 @@ def test_all_real_winners_have_a_valid_siret_or_their_vat() -> None:
 
 # --- bad input: map or dead-letter, never crash ----------------------------------------------
 
-ALLOWED = (PermanentError, msgspec.ValidationError, msgspec.DecodeError)
-
 
 def maps_or_dead_letters(fmt: RawFormat, payload: bytes) -> None:
     """A mutated payload maps to a valid notice or raises one of the dead-letter errors."""
-    with contextlib.suppress(*ALLOWED):
+    with contextlib.suppress(*PERMANENT_ERRORS):
         map_item(DocumentItem(source_id="fuzz", format=fmt, payload=payload))
 
 

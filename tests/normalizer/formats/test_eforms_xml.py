@@ -14,6 +14,7 @@ from lxml import etree
 
 from scope_normalizer.formats import FORMATS
 from scope_normalizer.formats.eforms import map_notice
+from scope_shared.bus.consumer import PERMANENT_ERRORS
 from scope_shared.documents.eforms import split_eforms
 from scope_shared.errors import PermanentError
 from scope_shared.schema import (
@@ -38,9 +39,6 @@ SAMPLES = sorted(TED.glob("eforms-*/*.xml"))
 PUBLISHED = TED / "eforms-published"
 EXAMPLES = TED / "eforms-sdk-examples"
 
-MAPPING_ERRORS = (PermanentError, msgspec.ValidationError, msgspec.DecodeError)
-"""What a mapper may raise on bad input: the runner dead-letters these, nothing else."""
-
 
 def map_payload(data: bytes) -> Notice:
     """Split then map, as the harvester and the normalizer do."""
@@ -57,7 +55,7 @@ def assert_maps_or_dead_letters(data: bytes) -> None:
     """The payload maps to a schema-valid Notice, or fails with a dead-letter error."""
     try:
         notice = map_payload(data)
-    except MAPPING_ERRORS:
+    except PERMANENT_ERRORS:
         return
     assert msgspec.json.decode(msgspec.json.encode(notice), type=Notice) == notice
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from scope_normalizer.formats import FORMATS
 from scope_normalizer.formats.ocds_release import map_notice
+from scope_shared.bus.consumer import PERMANENT_ERRORS
 from scope_shared.documents import DocumentItem
 from scope_shared.documents.ocds import split_package
 from scope_shared.errors import PermanentError
@@ -519,7 +520,7 @@ def _map_or_dead_letter(payload: bytes) -> Notice | None:
     raw = raw_for("ocds_sample", "ocds-x/1", RawFormat.OCDS_RELEASE, payload)
     try:
         notice = map_notice(raw, payload)
-    except (PermanentError, msgspec.ValidationError, msgspec.DecodeError):
+    except PERMANENT_ERRORS:
         return None
     # What the mapper builds must pass the schema's constraints when read back downstream.
     assert msgspec.json.decode(msgspec.json.encode(notice), type=Notice) == notice

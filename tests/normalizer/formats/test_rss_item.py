@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from scope_normalizer.formats import FORMATS
 from scope_normalizer.formats.rss_item import map_notice
+from scope_shared.bus.consumer import PERMANENT_ERRORS
 from scope_shared.documents import DocumentItem
 from scope_shared.documents.rss import FeedEntry, split_feed
 from scope_shared.errors import PermanentError
@@ -114,7 +115,7 @@ def test_truncated_payloads_map_or_dead_letter(index: int, cut: int, junk: bytes
     raw = raw_for(SOURCE, "e1", RawFormat.RSS_ITEM, payload)
     try:
         notice = map_notice(raw, payload)
-    except (PermanentError, msgspec.ValidationError, msgspec.DecodeError):
+    except PERMANENT_ERRORS:
         return
     assert notice.title
 

@@ -31,11 +31,10 @@ from scope_shared.schema import (
     RelatedNotice,
     RelationKind,
 )
-from tests.support.golden import FIXTURES, GOLDEN_DIR, raw_for
+from tests.support.golden import FIXTURES, GOLDEN_DIR, map_or_dead_letter, raw_for
 
 SAMPLE = FIXTURES / "europe_ted/api/ted_api_v3_search_response_fixture.json"
 SOURCE = "europe_ted"
-DEAD_LETTER_ERRORS = (PermanentError, msgspec.ValidationError, msgspec.DecodeError)
 ITEMS = list(split_search_response(SAMPLE.read_bytes()))
 REAL_NOTICE: dict[str, Any] = msgspec.json.decode(ITEMS[0].payload)
 TEST_FIELDS: dict[str, Any] = {
@@ -52,17 +51,9 @@ def _map(notice: dict[str, Any], source_id: str = "67623-2022") -> Notice:
     return map_notice(raw_for(SOURCE, source_id, RawFormat.TED_API_JSON, payload), payload)
 
 
-def map_or_dead_letter(payload: bytes) -> Notice | None:
-    """Map `payload`, or None when the mapper refuses it the way the consumer runner expects.
-
-    Any other exception fails the test; a Notice must also pass the schema's constraints.
-    """
+def _map_or_dead_letter(payload: bytes) -> Notice | None:
     raw = raw_for(SOURCE, "67623-2022", RawFormat.TED_API_JSON, payload)
-    try:
-        notice = map_notice(raw, payload)
-    except DEAD_LETTER_ERRORS:
-        return None
-    return msgspec.json.decode(msgspec.json.encode(notice), type=Notice)
+    return map_or_dead_letter(map_notice, raw, payload)
 
 
 def assert_matches_dead_letter_golden(error: PermanentError, name: str) -> None:
@@ -165,13 +156,13 @@ KEYS = st.sampled_from(
 @given(changes=st.dictionaries(KEYS, JSON_VALUES, max_size=4), with_fields=st.booleans())
 def test_mutated_notices_map_or_dead_letter(changes: dict[str, Any], with_fields: bool) -> None:
     base = REAL_NOTICE | TEST_FIELDS if with_fields else REAL_NOTICE
-    map_or_dead_letter(msgspec.json.encode(base | changes))
+    _map_or_dead_letter(msgspec.json.encode(base | changes))
 
 
 @settings(max_examples=30, deadline=None)
 @given(cut=st.integers(0, len(ITEMS[0].payload) - 1))
 def test_truncated_notices_are_dead_lettered(cut: int) -> None:
-    assert map_or_dead_letter(msgspec.json.encode(REAL_NOTICE | TEST_FIELDS)[:cut]) is None
+    assert _map_or_dead_letter(msgspec.json.encode(REAL_NOTICE | TEST_FIELDS)[:cut]) is None
 
 
 def test_goldens_exist_only_for_stored_publication_numbers() -> None:

@@ -31,25 +31,15 @@ from scope_shared.schema import (
     RelatedNotice,
     RelationKind,
 )
-from tests.support.golden import FIXTURES, assert_matches_golden, raw_for
+from tests.support.golden import FIXTURES, assert_matches_golden, map_or_dead_letter, raw_for
 
 SAMPLES = sorted((FIXTURES / "europe_ted/r2.0.9").glob("*.xml"))
 SOURCE = "europe_ted"
-DEAD_LETTER_ERRORS = (PermanentError, msgspec.ValidationError, msgspec.DecodeError)
 
 
-def map_or_dead_letter(payload: bytes) -> Notice | None:
-    """Map `payload`, or None when the mapper refuses it the way the consumer runner expects.
-
-    Any other exception fails the test; a Notice must also pass the schema's constraints
-    (msgspec checks `Meta` constraints on decode only, so the Notice is round-tripped).
-    """
+def _map_or_dead_letter(payload: bytes) -> Notice | None:
     raw = raw_for(SOURCE, "1-2020", RawFormat.TED_XML, payload)
-    try:
-        notice = map_notice(raw, payload)
-    except DEAD_LETTER_ERRORS:
-        return None
-    return msgspec.json.decode(msgspec.json.encode(notice), type=Notice)
+    return map_or_dead_letter(map_notice, raw, payload)
 
 
 def _map(reception_id: str) -> Notice:
@@ -210,7 +200,7 @@ def test_lot_durations_and_dates_are_read_per_lot() -> None:
         b"<DATE_START>2019-01-15</DATE_START><DATE_END>2020-06-30</DATE_END><NO_OPTIONS/>",
         1,
     )
-    notice = map_or_dead_letter(payload)
+    notice = _map_or_dead_letter(payload)
     assert notice is not None
     assert notice.lots[0].duration == Duration(
         start_date=date(2019, 1, 15), end_date=date(2020, 6, 30)
@@ -271,11 +261,11 @@ def _mutate(payload: bytes, data: st.DataObject) -> bytes:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sample=st.sampled_from(SAMPLES), data=st.data())
 def test_mutated_documents_map_or_dead_letter(sample: Path, data: st.DataObject) -> None:
-    map_or_dead_letter(_mutate(sample.read_bytes(), data))
+    _map_or_dead_letter(_mutate(sample.read_bytes(), data))
 
 
 @settings(max_examples=40, deadline=None)
 @given(sample=st.sampled_from(SAMPLES), cut=st.floats(0, 1), junk=st.binary(max_size=8))
 def test_truncated_documents_map_or_dead_letter(sample: Path, cut: float, junk: bytes) -> None:
     payload = sample.read_bytes()
-    assert map_or_dead_letter(payload[: int(len(payload) * cut)] + junk) is None or cut > 0.99
+    assert _map_or_dead_letter(payload[: int(len(payload) * cut)] + junk) is None or cut > 0.99
