@@ -130,14 +130,22 @@ def _many_values(param: Param, query: MultiMapping[str]) -> list[str]:
 
 
 def _text(param: Param, text: str) -> str | None:
-    if param.max_length is not None and len(text) > param.max_length:
-        raise invalid(param.name, f"at most {param.max_length} characters")
     if not re.search(PRINTABLE, text):
         raise invalid(param.name, "control characters are not allowed")
     words = " ".join(text.split())
     if param.required and not words:
         raise invalid(param.name, "required: give at least one word")
     return words or None
+
+
+_PARSERS: dict[str, Callable[[Param, str], Any]] = {
+    "bool": lambda param, text: _boolean(param.name, text),
+    "datetime": lambda param, text: parse_datetime(param.name, text),
+    "decimal": lambda param, text: _decimal(param.name, text),
+    "int": _integer,
+    "text": _text,
+}
+"""The single-valued kinds that parse their text; `enum` and `cursor` keep it as given."""
 
 
 def parse_value(param: Param, query: MultiMapping[str]) -> Any:
@@ -150,19 +158,13 @@ def parse_value(param: Param, query: MultiMapping[str]) -> Any:
     text = param.default if text is None else text
     if text is None:
         return None
-    parsers: dict[str, Callable[[str], Any]] = {
-        "bool": lambda t: _boolean(param.name, t),
-        "datetime": lambda t: parse_datetime(param.name, t),
-        "decimal": lambda t: _decimal(param.name, t),
-        "int": lambda t: _integer(param, t),
-        "text": lambda t: _text(param, t),
-    }
-    if param.kind in parsers:
-        return parsers[param.kind](text)
-    if param.kind == "enum" and text not in param.allowed:
-        raise invalid(param.name, f"unknown value {text!r}", param.allowed)
     if param.max_length is not None and len(text) > param.max_length:
         raise invalid(param.name, f"at most {param.max_length} characters")
+    parser = _PARSERS.get(param.kind)
+    if parser is not None:
+        return parser(param, text)
+    if param.kind == "enum" and text not in param.allowed:
+        raise invalid(param.name, f"unknown value {text!r}", param.allowed)
     return text
 
 
