@@ -1,4 +1,4 @@
-"""Mutating decoded JSON payloads for the mappers' property tests."""
+"""Mutating payloads for the splitters' and mappers' tests: decoded JSON, eForms roots."""
 
 from __future__ import annotations
 
@@ -24,3 +24,17 @@ def replace_at(value: Any, path: tuple[Any, ...], new: Any) -> Any:
     copy = value.copy()
     copy[path[0]] = replace_at(value[path[0]], path[1:], new)
     return copy
+
+
+def prefixed_root(data: bytes) -> bytes:
+    """The same notice with its root element prefixed (`<urn:ContractNotice xmlns:urn=...>`),
+    as some published notices are written."""
+    text = data.decode()
+    for name in ("ContractNotice", "ContractAwardNotice", "PriorInformationNotice"):
+        namespace = f'xmlns="urn:oasis:names:specification:ubl:schema:xsd:{name}-2"'
+        if namespace in text:
+            text = text.replace(namespace, namespace.replace("xmlns=", "xmlns:urn="), 1)
+            text = text.replace(f"<{name} ", f"<urn:{name} ", 1)
+            text = text.replace(f"</{name}>", f"</urn:{name}>", 1)
+            return text.encode()
+    raise AssertionError("no default-namespace root to prefix")

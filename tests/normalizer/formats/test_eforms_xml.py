@@ -31,8 +31,8 @@ from scope_shared.schema import (
     RelatedNotice,
     RelationKind,
 )
-from tests.shared.documents.test_eforms import prefixed_root
 from tests.support.golden import FIXTURES, assert_matches_golden, raw_for
+from tests.support.mutations import prefixed_root
 
 TED = FIXTURES / "europe_ted"
 SAMPLES = sorted(TED.glob("eforms-*/*.xml"))

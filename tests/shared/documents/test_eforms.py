@@ -13,6 +13,7 @@ from scope_shared.documents.eforms import publication_number, split_eforms
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
 from tests.support.golden import FIXTURES
+from tests.support.mutations import prefixed_root
 
 TED = FIXTURES / "europe_ted"
 SAMPLES = sorted(TED.glob("eforms-*/*.xml"))
@@ -51,20 +52,6 @@ EXPECTED = {
         datetime(2020, 5, 4, 23, 0, tzinfo=UTC),
     ),
 }
-
-
-def prefixed_root(data: bytes) -> bytes:
-    """The same notice with its root element prefixed (`<urn:ContractNotice xmlns:urn=...>`),
-    as some published notices are written."""
-    text = data.decode()
-    for name in ("ContractNotice", "ContractAwardNotice", "PriorInformationNotice"):
-        namespace = f'xmlns="urn:oasis:names:specification:ubl:schema:xsd:{name}-2"'
-        if namespace in text:
-            text = text.replace(namespace, namespace.replace("xmlns=", "xmlns:urn="), 1)
-            text = text.replace(f"<{name} ", f"<urn:{name} ", 1)
-            text = text.replace(f"</{name}>", f"</urn:{name}>", 1)
-            return text.encode()
-    raise AssertionError("no default-namespace root to prefix")
 
 
 def test_the_samples_are_the_expected_ones() -> None:
