@@ -14,7 +14,7 @@ from datetime import datetime
 
 import msgspec
 
-from scope_search_api.param_table import DEFAULT_PAGE_SIZE
+from scope_search_api.param_table import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE
 from scope_search_api.problems import invalid
 from scope_shared.store import SearchQuery
 
@@ -25,22 +25,21 @@ class _Cursor(msgspec.Struct, frozen=True, array_like=True):
     now: datetime | None = None
 
 
-_cursor_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder()
 _cursor_decoder = msgspec.json.Decoder(_Cursor)
-_query_encoder = msgspec.json.Encoder()
 
 
 def fingerprint(query: SearchQuery) -> str:
     """What makes a cursor valid: the query without its paging and display options."""
     stripped = msgspec.structs.replace(
-        query, cursor=None, now=None, page_size=DEFAULT_PAGE_SIZE, facets=[], facet_size=20,
-        highlight=False,
+        query, cursor=None, now=None, page_size=DEFAULT_PAGE_SIZE, facets=[],
+        facet_size=DEFAULT_FACET_SIZE, highlight=False,
     )  # fmt: skip
-    return hashlib.blake2b(_query_encoder.encode(stripped), digest_size=8).hexdigest()
+    return hashlib.blake2b(_encoder.encode(stripped), digest_size=8).hexdigest()
 
 
 def encode_cursor(store_cursor: str, query: SearchQuery) -> str:
-    payload = _cursor_encoder.encode(_Cursor(store_cursor, fingerprint(query), query.now))
+    payload = _encoder.encode(_Cursor(store_cursor, fingerprint(query), query.now))
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 

@@ -31,6 +31,7 @@ _ALLOWED = "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ufffe\\uffff]"
 PRINTABLE_WORD = f"^{_ALLOWED}*[^\\s\\x00-\\x1f\\x7f-\\x9f\\ufffe\\uffff]{_ALLOWED}*$"
 """`PRINTABLE` with at least one character that is not a space (a required text)."""
 DEFAULT_PAGE_SIZE = 20
+DEFAULT_FACET_SIZE = 20
 FEED_PAGE_SIZE = 50
 """Feed readers show the latest few dozen entries; 50 covers a day of a busy search."""
 
@@ -250,7 +251,7 @@ PAGE_PARAMS: tuple[Param, ...] = (
         kind="int",
         minimum=1,
         maximum=MAX_FACET_SIZE,
-        default="20",
+        default=str(DEFAULT_FACET_SIZE),
         description="Values per facet (the most frequent).",
     ),
     Param(

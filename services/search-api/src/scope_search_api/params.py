@@ -20,6 +20,7 @@ from multidict import MultiMapping
 
 from scope_search_api.cursor import decode_cursor, fingerprint
 from scope_search_api.param_table import (
+    DEFAULT_FACET_SIZE,
     DEFAULT_PAGE_SIZE,
     MAX_VALUE,
     MAX_VALUES,
@@ -205,7 +206,8 @@ def search_query(
         published_after=values["published_after"], published_before=values["published_before"],
         deadline_after=values["deadline_after"], deadline_before=values["deadline_before"],
         value_min=values["value_min"], value_max=values["value_max"], sort=sort,
-        facets=values.get("facets") or [], facet_size=values.get("facet_size") or 20,
+        facets=values.get("facets") or [],
+        facet_size=values.get("facet_size") or DEFAULT_FACET_SIZE,
         group_by_procedure=values.get("group") == "procedure",
         highlight=bool(values.get("highlight")),
         page_size=page_size or values.get("page_size") or DEFAULT_PAGE_SIZE,
