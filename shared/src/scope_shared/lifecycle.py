@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from scope_shared.logging import get_logger
+from scope_shared.config import CommonSettings
+from scope_shared.logging import configure_logging, get_logger
+from scope_shared.metrics import serve_metrics
 
 log = get_logger(component="lifecycle")
+
+S = TypeVar("S", bound=CommonSettings)
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:
@@ -29,3 +34,27 @@ async def run_service(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     stop = asyncio.Event()
     install_stop_signals(stop)
     await main(stop)
+
+
+def run_worker(
+    service: str,
+    settings: S,
+    run: Callable[[S, asyncio.Event], Awaitable[None]],
+    *,
+    metrics_port: int,
+) -> int:
+    """The `main()` of a worker service (harvester, normalizer, indexer).
+
+    Args:
+        service: The service name in every log line (`normalizer`).
+        settings: The service's loaded settings; their log level and format apply.
+        run: The service itself, `run(settings, stop)`, draining once `stop` is set.
+        metrics_port: Port of /metrics and /healthz; 0 serves none.
+
+    Returns:
+        The exit code, 0 once `run` has drained.
+    """
+    configure_logging(service, settings.log_level, settings.log_format)
+    serve_metrics(metrics_port)
+    asyncio.run(run_service(lambda stop: run(settings, stop)))
+    return 0

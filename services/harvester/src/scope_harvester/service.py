@@ -26,9 +26,8 @@ from scope_harvester.state import StateStore
 from scope_shared.bus import NatsKeyValue, connect, ensure_topology, harvester_state_bucket
 from scope_shared.config import load_settings
 from scope_shared.errors import ConfigError
-from scope_shared.lifecycle import run_service
-from scope_shared.logging import configure_logging, get_logger
-from scope_shared.metrics import serve_metrics
+from scope_shared.lifecycle import run_worker
+from scope_shared.logging import get_logger
 from scope_shared.schema.harvest import RunCounts
 
 log = get_logger(stage="harvest")
@@ -152,7 +151,6 @@ async def run_harvester(settings: HarvesterSettings, stop: asyncio.Event) -> Non
 
 def main() -> int:
     settings = load_settings(HarvesterSettings, service_prefix="HARVESTER_")
-    configure_logging("harvester", settings.log_level, settings.log_format)
-    serve_metrics(settings.harvester_metrics_port)
-    asyncio.run(run_service(lambda stop: run_harvester(settings, stop)))
-    return 0
+    return run_worker(
+        "harvester", settings, run_harvester, metrics_port=settings.harvester_metrics_port
+    )

@@ -10,9 +10,7 @@ from scope_indexer.settings import IndexerSettings
 from scope_indexer.writer import BulkWriter
 from scope_shared.bus import INDEXER_CONSUMER, ConsumerRunner, Stage, connect, ensure_topology
 from scope_shared.config import load_settings
-from scope_shared.lifecycle import run_service
-from scope_shared.logging import configure_logging
-from scope_shared.metrics import serve_metrics
+from scope_shared.lifecycle import run_worker
 from scope_shared.store.factory import open_store
 
 
@@ -48,7 +46,4 @@ async def run_indexer(settings: IndexerSettings, stop: asyncio.Event) -> None:
 
 def main() -> int:
     settings = load_settings(IndexerSettings, service_prefix="INDEXER_")
-    configure_logging("indexer", settings.log_level, settings.log_format)
-    serve_metrics(settings.indexer_metrics_port)
-    asyncio.run(run_service(lambda stop: run_indexer(settings, stop)))
-    return 0
+    return run_worker("indexer", settings, run_indexer, metrics_port=settings.indexer_metrics_port)

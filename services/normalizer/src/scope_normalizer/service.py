@@ -26,9 +26,8 @@ from scope_shared.bus import (
     raw_payload,
 )
 from scope_shared.config import load_settings
-from scope_shared.lifecycle import run_service
-from scope_shared.logging import configure_logging, get_logger
-from scope_shared.metrics import serve_metrics
+from scope_shared.lifecycle import run_worker
+from scope_shared.logging import get_logger
 
 NOTICES = Counter(
     "scope_normalizer_notices_total",
@@ -73,7 +72,6 @@ async def run_normalizer(settings: NormalizerSettings, stop: asyncio.Event) -> N
 
 def main() -> int:
     settings = load_settings(NormalizerSettings, service_prefix="NORMALIZER_")
-    configure_logging("normalizer", settings.log_level, settings.log_format)
-    serve_metrics(settings.normalizer_metrics_port)
-    asyncio.run(run_service(lambda stop: run_normalizer(settings, stop)))
-    return 0
+    return run_worker(
+        "normalizer", settings, run_normalizer, metrics_port=settings.normalizer_metrics_port
+    )
