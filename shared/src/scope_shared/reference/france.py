@@ -60,8 +60,17 @@ def _nuts3_to_department() -> dict[str, str]:
     return {d.nuts3: d.code for d in _departments().values() if d.nuts3}
 
 
-def _department_of_commune(insee: str) -> str:
-    return insee[:3] if insee.startswith(("97", "98")) else insee[:2]
+def department_prefix(code: str) -> str:
+    """The département part of a French commune (INSEE) or postal code.
+
+    Args:
+        code: a 5-character INSEE commune code (`31555`, `2A004`) or postal code (`97400`).
+
+    Returns:
+        Its first three characters overseas (`97x`, `98x`), else its first two; not checked
+        against the reference.
+    """
+    return code[:3] if code.startswith(("97", "98")) else code[:2]
 
 
 @cache
@@ -69,9 +78,7 @@ def _postal_codes() -> dict[str, str]:
     """Postal code -> département, where all communes of the code agree."""
     found: dict[str, set[str]] = {}
     for r in rows("laposte_hexasmal_019HexaSmal.csv", encoding="latin-1", delimiter=";"):
-        found.setdefault(r["Code_postal"], set()).add(
-            _department_of_commune(r["#Code_commune_INSEE"])
-        )
+        found.setdefault(r["Code_postal"], set()).add(department_prefix(r["#Code_commune_INSEE"]))
     for r in rows("collectivites-outremer.csv"):
         found.setdefault(r["code_postal"], set()).add(r["code_collectivite"])
     return {cp: next(iter(deps)) for cp, deps in found.items() if len(deps) == 1}
@@ -103,7 +110,7 @@ def department_for_postal_code(postal_code: str) -> str | None:
         return known
     if code.startswith("20"):
         return None
-    prefix = code[:3] if code.startswith(("97", "98")) else code[:2]
+    prefix = department_prefix(code)
     return prefix if prefix in _departments() else None
 
 

@@ -22,7 +22,7 @@ from scope_normalizer.formats.decp.record import mapping, text
 from scope_normalizer.values.caches import file_cache
 from scope_normalizer.values.places import build_place, country_alpha2, normalize_department
 from scope_normalizer.values.text import clean_text
-from scope_shared.reference import department_for_postal_code, region
+from scope_shared.reference import department_for_postal_code, department_prefix, region
 from scope_shared.schema import Place
 
 
@@ -65,7 +65,7 @@ def _coded_place(code: str | None, type_code: str | None) -> Place | None:
 
 
 _DEPARTMENT_PREFIXES: dict[str, Callable[[str], str]] = {
-    "code commune": lambda code: code[:3] if code.startswith(("97", "98")) else code[:2],
+    "code commune": department_prefix,
     "code arrondissement": lambda code: code[:-1],
     "code canton": lambda code: code[:-2],
     "code departement": lambda code: code,
