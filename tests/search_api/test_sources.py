@@ -1,5 +1,5 @@
 """GET /v1/sources against a real nats-server, with states written by the harvester's own
-StateStore (so the API's read-side copy of the JSON is checked against the writer)."""
+StateStore (so the API's reading is checked against the writer)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,8 @@
 
 The harvester writes one JSON `SourceState` per source under the key `<source>` (plus cursor
 and validator keys `<source>.cursor.<lane>`, `<source>.validators`), each key encoded with
-`scope_shared.bus.kv.encode_key`. Services never import each other, so `SourceState`
-below is this package's read-side copy of the harvester's `SourceState` JSON shape
-(scope_harvester/state.py): it ignores fields it does not know, so the harvester may add some.
+`scope_shared.bus.kv.encode_key`. Both sides use the one `SourceState` of
+`scope_shared.schema.harvest`.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ def _state_keys(keys: list[str]) -> list[str]:
     found = []
     for key in keys:
         name = decode_key(key)
-        if name is not None and name and "." not in name:
+        if name and "." not in name:
             found.append(key)
     return found
 

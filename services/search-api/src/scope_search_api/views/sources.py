@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 import msgspec
 
-from scope_shared.schema.harvest import RunCounts
+from scope_shared.schema.harvest import RunCounts, RunStatus
 
 
 class SourceStatus(msgspec.Struct, frozen=True, kw_only=True):
     source: str
     kind: str
     """The harvester the source runs (`rss_feed` for an editor's feed)."""
-    status: Literal["never", "running", "ok", "failed"]
+    status: RunStatus
     """The last run's outcome (`running` while one is under way)."""
     last_run_started_at: datetime | None
     last_run_finished_at: datetime | None
