@@ -11,7 +11,8 @@ from typing import Any
 
 import msgspec
 
-from scope_search_api.param_table import FILTER_PARAMS, MAX_VALUES, Param, csv_params
+from scope_search_api.param_table import FILTER_PARAMS, MAX_VALUE, MAX_VALUES, Param, csv_params
+from scope_search_api.problems import PROBLEM_CONTENT_TYPE as PROBLEM
 from scope_search_api.routes.export import COLUMNS
 from scope_search_api.routes.feeds import FEED_PARAMS_ALL
 from scope_search_api.routes.notices import NOTICES_PARAMS
@@ -22,7 +23,6 @@ from scope_shared.store import TOTAL_EXACT_UP_TO
 
 REF = "#/components/schemas/{name}"
 API_VERSION = "1.0.0"
-PROBLEM = "application/problem+json"
 
 DESCRIPTION = f"""French and EU public-procurement notices (BOAMP, TED, DECP, OCDS publishers,
 buyer-profile feeds) in one schema, searchable.
@@ -55,7 +55,7 @@ def _base_schema(param: Param) -> dict[str, Any]:
         "enum": item,
         "bool": {"type": "boolean"},
         "datetime": {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]},
-        "decimal": {"type": "number", "minimum": param.minimum, "maximum": 10**15},
+        "decimal": {"type": "number", "minimum": param.minimum, "maximum": int(MAX_VALUE)},
         "int": {"type": "integer", "minimum": param.minimum, "maximum": param.maximum},
     }
     return by_kind.get(param.kind, {"type": "string"})
