@@ -111,10 +111,7 @@ def _notice_type(notice: dict[str, Any]) -> NoticeType:
 
 def _published_at(notice: dict[str, Any]) -> datetime:
     for key in ("publication-date", "PD"):
-        try:
-            found = parse_datetime(_first_text(notice.get(key)))
-        except (ValueError, OverflowError):
-            found = None
+        found = parse_datetime(_first_text(notice.get(key)))
         if found is not None:
             return found
     raise PermanentError("the notice has no publication date", field_path="$.publication-date")

@@ -28,8 +28,6 @@ from scope_normalizer.formats.eforms.read import (
     amount,
     child_text,
     children_named,
-    day,
-    day_and_time,
     element,
     elements,
     first_child,
@@ -72,6 +70,7 @@ from scope_normalizer.formats.eforms.xpaths import (
     Element,
 )
 from scope_normalizer.values.identifiers import normalize_cpv
+from scope_shared.dates import combine_date_time, parse_date
 from scope_shared.schema import Amount, ContractNature, Duration, Lot, Place
 
 UNDIVIDED_LOTS = frozenset({"LOT-0000", "PAR-0000"})
@@ -193,7 +192,7 @@ def read_duration(period: Element | None) -> Duration | None:
         known = DURATION_UNITS.get((measure.get("unitCode") or "").strip().upper())
         if known and _INTEGER.match(number):
             unit, value = known[0], int(number) * known[1]
-    start, end = day(parts.text(START_DATE)), day(parts.text(END_DATE))
+    start, end = parse_date(parts.text(START_DATE)), parse_date(parts.text(END_DATE))
     if value is None and start is None and end is None:
         return None
     return Duration(value=value, unit=unit, start_date=start, end_date=end)
@@ -282,4 +281,4 @@ def _weight(criterion: Element) -> str | None:
 def _period_end(period: Element | None) -> datetime | None:
     if period is None:
         return None
-    return day_and_time(child_text(period, END_DATE), child_text(period, END_TIME))
+    return combine_date_time(child_text(period, END_DATE), child_text(period, END_TIME))

@@ -55,7 +55,6 @@ from scope_normalizer.formats.eforms.read import (
     child_text,
     children_named,
     element_text,
-    instant,
     iso_language,
     unique,
 )
@@ -82,6 +81,7 @@ from scope_normalizer.formats.eforms.xpaths import (
     Element,
 )
 from scope_normalizer.values.places import build_place
+from scope_shared.dates import parse_datetime
 from scope_shared.documents.eforms import eforms_extension, parse_notice, publication
 from scope_shared.errors import PermanentError
 from scope_shared.schema import (
@@ -270,7 +270,7 @@ def _previous(
 
 def _published_at(raw: RawNotice, day: str | None) -> datetime:
     published: datetime = require(
-        instant(day) or raw.published_at,
+        parse_datetime(day) or raw.published_at,
         "/ext:UBLExtensions//efac:Publication/efbc:PublicationDate",
         "the publication or dispatch date (BT-05)",
     )

@@ -1,4 +1,4 @@
-"""Reading values out of eForms elements: texts, translations, dates, amounts.
+"""Reading values out of eForms elements: texts, translations, amounts.
 
 The helpers take what a compiled XPath returns (a list) or an element, and never raise on odd
 content: a value that is not what its position promises reads as None.
@@ -6,7 +6,6 @@ content: a value that is not what its position promises reads as None.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from functools import lru_cache
 
 import msgspec
@@ -15,7 +14,6 @@ from scope_normalizer.formats.eforms.codes import LANGUAGES, PREFERRED_LANGUAGE
 from scope_normalizer.formats.eforms.xpaths import ID, Element
 from scope_normalizer.values.amounts import parse_amount
 from scope_normalizer.values.text import clean_text
-from scope_shared.dates import combine_date_time, parse_date, parse_datetime
 from scope_shared.schema import Amount
 
 
@@ -156,30 +154,6 @@ def element_text(node: Element | None) -> str | None:
 def unique(values: list[str]) -> list[str]:
     """Values in first-seen order, without repeats."""
     return list(dict.fromkeys(values))
-
-
-def day(text: str | None) -> date | None:
-    """A calendar date; None when the text is not one (month 13 included)."""
-    try:
-        return parse_date(text)
-    except (ValueError, OverflowError):
-        return None
-
-
-def instant(text: str | None) -> datetime | None:
-    """A date or date-time in UTC; None when the text is not one."""
-    try:
-        return parse_datetime(text)
-    except (ValueError, OverflowError):
-        return None
-
-
-def day_and_time(day_text: str | None, time_text: str | None) -> datetime | None:
-    """An eForms date and time pair (a deadline) in UTC; None when it is not one."""
-    try:
-        return combine_date_time(day_text, time_text)
-    except (ValueError, OverflowError):
-        return None
 
 
 def amount(value: Element | None) -> Amount | None:

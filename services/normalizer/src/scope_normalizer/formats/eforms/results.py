@@ -29,11 +29,11 @@ from scope_normalizer.formats.eforms.read import (
     amount,
     child_text,
     first_child,
-    instant,
     ref_ids,
     unique,
 )
 from scope_normalizer.formats.eforms.xpaths import ID, Element
+from scope_shared.dates import parse_datetime
 from scope_shared.documents.eforms import tag
 from scope_shared.schema import Amount, Award, Winner
 
@@ -180,8 +180,8 @@ def _read_tender(parts: Children) -> _Tender:
 def _read_contract(parts: Children, languages: Languages) -> _Contract:
     return _Contract(
         tenders=ref_ids(parts.all(_LOT_TENDER)),
-        decided=instant(parts.text(_AWARD_DATE)),
-        concluded=instant(parts.text(_ISSUE_DATE)),
+        decided=parse_datetime(parts.text(_AWARD_DATE)),
+        concluded=parse_datetime(parts.text(_ISSUE_DATE)),
         number=child_text(parts.first(_CONTRACT_REFERENCE), ID),
         title=languages.text(parts.all(_TITLE)),
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from lxml import etree
 
 from scope_normalizer.formats.children import Children
-from scope_normalizer.formats.ted_xml.clock import instant
 from scope_normalizer.formats.ted_xml.parties import winners
 from scope_normalizer.formats.ted_xml.tree import (
     amount,
@@ -23,6 +22,7 @@ from scope_normalizer.formats.ted_xml.tree import (
     path,
     text_of,
 )
+from scope_shared.dates import parse_datetime
 from scope_shared.schema import Award, NoticeStatus
 
 AWARD_CONTRACT = path("AWARD_CONTRACT")
@@ -48,7 +48,7 @@ def awards(form: etree._Element) -> list[Award]:
         found.append(
             Award(
                 lot_id=text_of(parts.first(_LOT_NO)),
-                date=instant(leaf(awarded, _DATE)),
+                date=parse_datetime(leaf(awarded, _DATE)),
                 winners=winners(awarded),
                 value=amount(awarded, _VALUE),
                 offers_received=count(awarded, _TENDERS),

@@ -11,11 +11,11 @@ the Azores, ES with the Canaries) use their mainland zone, where nearly all buye
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scope_normalizer.values.places import country_alpha2
-from scope_shared.dates import PARIS, parse_date, parse_datetime
+from scope_shared.dates import PARIS, parse_date
 
 COUNTRY_ZONES = {
     "AT": "Europe/Vienna", "BE": "Europe/Brussels", "BG": "Europe/Sofia", "CH": "Europe/Zurich",
@@ -44,7 +44,7 @@ def zone_of(country: str | None) -> ZoneInfo:
 
 def deadline(day_text: str | None, time_text: str | None, country: str | None) -> datetime | None:
     """`2019-03-22` and `15:00`, local time of `country`, in UTC; midnight when no time."""
-    day = calendar_day(day_text)
+    day = parse_date(day_text)
     if day is None:
         return None
     match = _CLOCK.match(time_text.strip()) if time_text else None
@@ -69,18 +69,3 @@ def compact_deadline(text: str | None, country: str | None) -> datetime | None:
     if match is None:
         return deadline(text, None, country) if text else None
     return deadline(match.group(1), match.group(2), country)
-
-
-def instant(text: str | None) -> datetime | None:
-    """A date (`2018-08-23`, `20190226`) as `scope_shared.dates` reads it; None when invalid."""
-    try:
-        return parse_datetime(text)
-    except (ValueError, OverflowError):
-        return None
-
-
-def calendar_day(text: str | None) -> date | None:
-    try:
-        return parse_date(text)
-    except (ValueError, OverflowError):
-        return None

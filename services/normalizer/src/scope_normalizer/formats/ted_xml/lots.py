@@ -14,7 +14,6 @@ from typing import NamedTuple
 from lxml import etree
 
 from scope_normalizer.formats.children import Children
-from scope_normalizer.formats.ted_xml.clock import calendar_day
 from scope_normalizer.formats.ted_xml.tree import (
     amount_of,
     block,
@@ -28,6 +27,7 @@ from scope_normalizer.formats.ted_xml.tree import (
 )
 from scope_normalizer.values.places import build_place, country_alpha2
 from scope_normalizer.values.text import clean_text
+from scope_shared.dates import parse_date
 from scope_shared.schema import Amount, Duration, DurationUnit, Lot, Place
 
 OBJECT_DESCR = path("OBJECT_DESCR")
@@ -143,8 +143,8 @@ def duration(description: Children) -> Duration | None:
     element = description.first(_DURATION)
     value = count_of(element)
     unit = _UNITS.get((element.get("TYPE") or "").upper()) if element is not None else None
-    start = calendar_day(text_of(description.first(_DATE_START)))
-    end = calendar_day(text_of(description.first(_DATE_END)))
+    start = parse_date(text_of(description.first(_DATE_START)))
+    end = parse_date(text_of(description.first(_DATE_END)))
     if value is None and start is None and end is None:
         return None
     return Duration(

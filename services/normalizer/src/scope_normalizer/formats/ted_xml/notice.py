@@ -10,7 +10,7 @@ from lxml import etree
 from scope_normalizer.formats.base import cited_links, identity
 from scope_normalizer.formats.children import Children
 from scope_normalizer.formats.ted_xml import awards, kinds, lots, parties
-from scope_normalizer.formats.ted_xml.clock import compact_deadline, deadline, instant
+from scope_normalizer.formats.ted_xml.clock import compact_deadline, deadline
 from scope_normalizer.formats.ted_xml.tree import (
     CODIF_DATA,
     CONTRACTING_BODY,
@@ -40,6 +40,7 @@ from scope_normalizer.formats.ted_xml.tree import (
 )
 from scope_normalizer.values.amounts import parse_amount
 from scope_normalizer.values.text import clean_text
+from scope_shared.dates import parse_datetime
 from scope_shared.documents.ted import notice_page, parse_ted_export
 from scope_shared.errors import PermanentError
 from scope_shared.schema import (
@@ -182,7 +183,7 @@ def _language(sections: Sections) -> str | None:
 
 
 def _published_at(root: etree._Element) -> datetime:
-    published = instant(leaf(root, DATE_PUB))
+    published = parse_datetime(leaf(root, DATE_PUB))
     if published is None:
         raise PermanentError(
             "the notice has no publication date",
