@@ -87,10 +87,16 @@ def not_found(what: str) -> ProblemError:
     return ProblemError(404, NOT_FOUND, f"{what} does not exist")
 
 
+def _unavailable(type_: str, detail: str) -> ProblemError:
+    return ProblemError(503, type_, detail, headers={"Retry-After": str(STORE_RETRY_AFTER)})
+
+
 def store_unavailable(detail: str) -> ProblemError:
-    return ProblemError(
-        503, STORE_UNAVAILABLE, detail, headers={"Retry-After": str(STORE_RETRY_AFTER)}
-    )
+    return _unavailable(STORE_UNAVAILABLE, detail)
+
+
+def sources_unavailable(detail: str) -> ProblemError:
+    return _unavailable(SOURCES_UNAVAILABLE, detail)
 
 
 _encoder = msgspec.json.Encoder()

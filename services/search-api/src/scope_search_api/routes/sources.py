@@ -10,17 +10,11 @@ from aiohttp import web
 from scope_search_api.harvest_state import read_sources
 from scope_search_api.keys import CLOCK, NATS, SETTINGS
 from scope_search_api.params import check_known
-from scope_search_api.problems import SOURCES_UNAVAILABLE, STORE_RETRY_AFTER, ProblemError
+from scope_search_api.problems import sources_unavailable
 from scope_search_api.responses import json_response
 
 log = structlog.get_logger(component="sources")
 routes = web.RouteTableDef()
-
-
-def _unavailable(detail: str) -> ProblemError:
-    return ProblemError(
-        503, SOURCES_UNAVAILABLE, detail, headers={"Retry-After": str(STORE_RETRY_AFTER)}
-    )
 
 
 @routes.get("/v1/sources", name="sources")
@@ -28,12 +22,12 @@ async def list_sources(request: web.Request) -> web.Response:
     check_known(request.query, ())
     link = request.app[NATS]
     if not link.connected:
-        raise _unavailable("NATS, where harvesters record their state, cannot be reached")
+        raise sources_unavailable("NATS, where harvesters record their state, cannot be reached")
     timeout = request.app[SETTINGS].api_store_timeout
     try:
         async with asyncio.timeout(timeout):
             sources = await read_sources(await link.state_bucket(), request.app[CLOCK]())
     except TimeoutError:
         log.warning("sources_read_timed_out", timeout=timeout)
-        raise _unavailable(f"NATS did not answer within {timeout:g} s") from None
+        raise sources_unavailable(f"NATS did not answer within {timeout:g} s") from None
     return json_response(sources)
