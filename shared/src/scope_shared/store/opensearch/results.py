@@ -13,7 +13,7 @@ import msgspec
 from scope_shared.schema import Notice
 from scope_shared.store.contract import FacetBucket, Hit, ProcedureCard, SearchQuery, SearchResult
 from scope_shared.store.opensearch.cursor import SortValue, encode_cursor
-from scope_shared.store.opensearch.documents import CardBody
+from scope_shared.store.opensearch.documents import CardBody, card_of
 
 
 class _CardSource(Notice, frozen=True, kw_only=True):
@@ -60,16 +60,8 @@ _card_source = msgspec.json.Decoder(_CardSource)
 
 def _card(source: msgspec.Raw) -> ProcedureCard:
     decoded = _card_source.decode(source)
-    body = decoded.card
     fields = {f: getattr(decoded, f) for f in Notice.__struct_fields__}
-    return ProcedureCard(
-        procedure_id=body.procedure_id,
-        notice=Notice(**fields),
-        notice_ids=body.notice_ids,
-        notice_types=body.notice_types,
-        sources=body.sources,
-        updated_at=body.updated_at,
-    )
+    return card_of(decoded.card, Notice(**fields))
 
 
 def _hit(raw: _Hit, *, grouped: bool, scored: bool) -> Hit:
