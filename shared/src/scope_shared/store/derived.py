@@ -42,7 +42,8 @@ def cpv_divisions(notice: Notice) -> list[str]:
 
 
 def normalize_cpv_filter(code: str) -> str:
-    """`45` -> `45000000`, `4523` -> `45230000`, `45233140-2` -> `45233140`."""
+    """`45` -> `45000000`, `4523` -> `45230000`, `45233140-2` -> `45233140`: a shorter CPV
+    prefix means that code and everything below it (both stores filter on this)."""
     return code.split("-", 1)[0].strip().ljust(8, "0")[:8]
 
 

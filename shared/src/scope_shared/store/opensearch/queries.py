@@ -12,6 +12,7 @@ from typing import Any
 
 from scope_shared.store import contract
 from scope_shared.store.contract import FacetName, SearchQuery, SortOrder
+from scope_shared.store.derived import normalize_cpv_filter
 from scope_shared.store.opensearch.cursor import decode_cursor
 from scope_shared.store.opensearch.template import ALL_TEXT
 from scope_shared.store.opensearch.textquery import ParsedQuery, Term, parse
@@ -82,12 +83,6 @@ def text_clauses(parsed: ParsedQuery) -> JsonObject:
     return out
 
 
-def cpv_filter_code(code: str) -> str:
-    """`45` -> `45000000`: a shorter CPV prefix means that code and everything below it."""
-    digits = code.split("-", maxsplit=1)[0].strip()
-    return digits.ljust(8, "0")[:8]
-
-
 def _buyer_clause(buyer: str) -> JsonObject:
     value = buyer.replace(" ", "")
     if value.isdigit() and len(value) in {9, 14}:
@@ -108,7 +103,7 @@ def _iso(value: datetime | None) -> str | None:
 def filter_clauses(query: SearchQuery) -> list[JsonObject]:
     """Every filter as a non-scoring clause: AND between filters, OR inside one."""
     terms = {
-        "derived.cpv": [cpv_filter_code(c) for c in query.cpv],
+        "derived.cpv": [normalize_cpv_filter(c) for c in query.cpv],
         "derived.department": query.department,
         "derived.region": query.region,
         "derived.nuts": query.nuts,
