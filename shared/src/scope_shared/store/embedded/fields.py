@@ -45,10 +45,6 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-def from_micros(value: int) -> datetime:
-    return _EPOCH + value * _MICROSECOND
-
-
 def terms(notice: Notice) -> list[tuple[int, str]]:
     """Every (field, value) pair of the notice's multi-valued filters, without repeats."""
     pairs: dict[tuple[int, str], None] = {}
