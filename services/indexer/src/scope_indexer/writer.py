@@ -77,7 +77,7 @@ class BulkWriter:
                     outcomes[position] = RetryableError("store unavailable at shutdown")
                 break
             else:
-                await self._pause(len(pending), [msgs[p] for p in pending])
+                await self._pause([msgs[p] for p in pending])
         return outcomes
 
     async def _attempt(
@@ -96,11 +96,11 @@ class BulkWriter:
                 outcomes[position] = PermanentError(result.reason or "rejected by the store")
         return retry
 
-    async def _pause(self, waiting: int, msgs: list[Msg]) -> None:
+    async def _pause(self, msgs: list[Msg]) -> None:
         """Wait before the next attempt, telling JetStream the messages are still in hand."""
         self.failures_in_a_row += 1
         delay = min(self.max_backoff, 2.0**self.failures_in_a_row) * random.uniform(0.5, 1.0)  # noqa: S311
-        log.warning("store_unavailable", waiting=waiting, pause=round(delay, 1))
+        log.warning("store_unavailable", waiting=len(msgs), pause=round(delay, 1))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + delay
         while (left := deadline - loop.time()) > 0 and not self.stop.is_set():
