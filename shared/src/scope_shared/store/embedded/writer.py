@@ -1,8 +1,9 @@
 """Indexing a batch: version resolution, then every table written in one transaction.
 
 Runs in the store's single writer thread (synchronous code). A batch is one `BEGIN IMMEDIATE`
-transaction: readers see all of it or none of it. Rows are written with `executemany`, one
-statement per table, which is what makes bulk loading fast in SQLite.
+transaction: readers see all of it or none of it. Each table's rows are written by one
+statement per batch (the `notices`, `terms` and `fts` rows as one bound JSON array, unpacked
+by `json_each`; see prepare.py for why), which is what makes bulk loading fast in SQLite.
 """
 
 from __future__ import annotations
