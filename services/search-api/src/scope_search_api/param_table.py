@@ -63,7 +63,7 @@ def _department_codes() -> tuple[str, ...]:
     return tuple(d.code for d in departments())
 
 
-def _region_codes() -> tuple[str, ...]:
+def region_codes() -> tuple[str, ...]:
     return tuple(r.code for r in regions())
 
 
@@ -108,7 +108,7 @@ FILTER_PARAMS: tuple[Param, ...] = (
     Param(
         name="region",
         kind="enum_list",
-        allowed=_region_codes(),
+        allowed=region_codes(),
         example="11",
         description=(
             "Region INSEE codes (`11` Île-de-France, `76` Occitanie), of the place of "

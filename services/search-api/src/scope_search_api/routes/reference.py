@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
-from scope_search_api.param_table import PRINTABLE_WORD, Param
+from scope_search_api.param_table import PRINTABLE_WORD, Param, region_codes
 from scope_search_api.params import parse_all
 from scope_search_api.responses import cached, encode
 from scope_search_api.views import (
@@ -48,7 +49,7 @@ DEPARTMENT_PARAMS = (
     Param(
         name="region",
         kind="enum",
-        allowed=tuple(r.code for r in regions()),
+        allowed=region_codes(),
         example="76",
         description="Only the départements of this region (INSEE code).",
     ),
@@ -60,34 +61,22 @@ routes = web.RouteTableDef()
 @routes.get("/v1/reference/cpv", name="reference_cpv")
 async def cpv(request: web.Request) -> web.Response:
     values = parse_all(request.query, CPV_PARAMS)
-    found = search_cpv(values["q"], limit=values["limit"] or 20)
-    items = [
-        CpvEntry(
-            code=c.code,
-            code_with_check_digit=c.code_with_check_digit,
-            level=c.level,
-            parent=c.parent,
-            label_fr=c.label_fr,
-            label_en=c.label_en,
-        )
-        for c in found
-    ]
+    found = search_cpv(values["q"], limit=values["limit"])
+    items = msgspec.convert(found, list[CpvEntry], from_attributes=True)
     return cached(request, encode(CpvList(items=items)), max_age=REFERENCE_MAX_AGE)
 
 
 @routes.get("/v1/reference/regions", name="reference_regions")
 async def list_regions(request: web.Request) -> web.Response:
     parse_all(request.query, REGION_PARAMS)
-    items = [RegionEntry(code=r.code, name=r.name, nuts1=r.nuts1) for r in regions()]
+    items = msgspec.convert(regions(), list[RegionEntry], from_attributes=True)
     return cached(request, encode(RegionList(items=items)), max_age=REFERENCE_MAX_AGE)
 
 
 @routes.get("/v1/reference/departments", name="reference_departments")
 async def list_departments(request: web.Request) -> web.Response:
     values = parse_all(request.query, DEPARTMENT_PARAMS)
-    items = [
-        DepartmentEntry(code=d.code, name=d.name, region=d.region, nuts3=d.nuts3)
-        for d in departments()
-        if values["region"] is None or d.region == values["region"]
-    ]
+    region = values["region"]
+    wanted = [d for d in departments() if region is None or d.region == region]
+    items = msgspec.convert(wanted, list[DepartmentEntry], from_attributes=True)
     return cached(request, encode(DepartmentList(items=items)), max_age=REFERENCE_MAX_AGE)
