@@ -15,7 +15,7 @@ from scope_harvester.base import Page, Window
 from scope_harvester.service import SourceInstance, build_instances
 from scope_harvester.settings import HarvesterSettings, load_sources
 from scope_harvester.state import StateStore
-from scope_shared.bus import NatsKeyValue, connect, ensure_topology, harvester_state_bucket
+from scope_shared.bus import NatsKeyValue, connect, harvester_state_bucket, open_jetstream
 from scope_shared.config import load_settings
 from scope_shared.errors import ConfigError
 from scope_shared.logging import configure_logging
@@ -52,10 +52,7 @@ def _instance(settings: HarvesterSettings, name: str) -> SourceInstance:
 async def _harvest(args: argparse.Namespace) -> int:
     settings = _settings()
     instance = _instance(settings, args.source)
-    nc = await connect(settings, "scope-cli")
-    js = nc.jetstream()
-    try:
-        await ensure_topology(js, settings)
+    async with open_jetstream(settings, "scope-cli") as js:
         states = StateStore(NatsKeyValue(await harvester_state_bucket(js)))
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -73,8 +70,6 @@ async def _harvest(args: argparse.Namespace) -> int:
                 js, states, settings, Window(args.since, args.until), "live", on_page=on_page
             )
         state = await states.load(instance.name)
-    finally:
-        await nc.close()
     console.print(
         f"{instance.name}: {status}"
         + (f" — {state.last_error}" if state.last_error and status == "failed" else "")

@@ -13,15 +13,9 @@ import msgspec
 from scope_normalizer.detect import split_file
 from scope_normalizer.pipeline import Normalizer
 from scope_normalizer.replay import replay
+from scope_normalizer.service import open_normalizer
 from scope_normalizer.settings import NormalizerSettings
-from scope_shared.bus import (
-    NOTICE_VERSIONS_BUCKET,
-    PROCEDURES_BUCKET,
-    NatsKeyValue,
-    connect,
-    ensure_topology,
-    kv_bucket,
-)
+from scope_shared.bus import open_jetstream
 from scope_shared.config import load_settings
 from scope_shared.errors import PermanentError
 from scope_shared.logging import configure_logging
@@ -73,17 +67,8 @@ def replay_command(args: argparse.Namespace) -> int:
 async def _replay(source: str, since: datetime | None) -> int:
     settings = load_settings(NormalizerSettings, service_prefix="NORMALIZER_")
     configure_logging("normalizer", settings.log_level, settings.log_format)
-    nc = await connect(settings, "scope-replay")
-    js = nc.jetstream()
-    try:
-        await ensure_topology(js, settings)
-        normalizer = Normalizer(
-            NatsKeyValue(await kv_bucket(js, NOTICE_VERSIONS_BUCKET)),
-            NatsKeyValue(await kv_bucket(js, PROCEDURES_BUCKET)),
-        )
-        counts = await replay(js, normalizer, source=source, since=since)
-    finally:
-        await nc.drain()
+    async with open_jetstream(settings, "scope-replay") as js:
+        counts = await replay(js, await open_normalizer(js), source=source, since=since)
     print(  # noqa: T201 - command output
         f"read {counts.read}, published {counts.published}, failed {counts.failed}"
     )

@@ -6,6 +6,7 @@ import asyncio
 
 import msgspec
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from prometheus_client import Counter
 
 from scope_normalizer.pipeline import Normalizer
@@ -17,10 +18,9 @@ from scope_shared.bus import (
     ConsumerRunner,
     NatsKeyValue,
     Stage,
-    connect,
     decode_raw,
-    ensure_topology,
     kv_bucket,
+    open_jetstream,
     per_message,
     publish_notice,
     raw_payload,
@@ -38,36 +38,36 @@ NOTICES = Counter(
 log = get_logger(stage=Stage.NORMALIZE)
 
 
-async def run_normalizer(settings: NormalizerSettings, stop: asyncio.Event) -> None:
-    nc = await connect(settings, "scope-normalizer")
-    js = nc.jetstream()
-    await ensure_topology(js, settings)
-    normalizer = Normalizer(
+async def open_normalizer(js: JetStreamContext) -> Normalizer:
+    """The normalizer on the bus's KV buckets: notice versions and procedure keys."""
+    return Normalizer(
         NatsKeyValue(await kv_bucket(js, NOTICE_VERSIONS_BUCKET)),
         NatsKeyValue(await kv_bucket(js, PROCEDURES_BUCKET)),
     )
 
-    async def handle(msg: Msg) -> None:
-        raw = decode_raw(msg.data)
-        payload = await raw_payload(js, raw)
-        result = await normalizer.normalize(raw, payload)
-        # Always published: when the version is known the Msg-Id drops an identical notice,
-        # and a notice mapped differently (after a mapper fix) replaces the old mapping.
-        await publish_notice(js, result.notice)
-        outcome = "new_version" if result.new_version else "known_version"
-        NOTICES.labels(source=raw.source, outcome=outcome).inc()
 
-    runner = ConsumerRunner(
-        js,
-        msgspec.structs.replace(NORMALIZER_CONSUMER, ack_wait=settings.normalizer_ack_wait),
-        stage=Stage.NORMALIZE,
-        batch_handler=per_message(handle, settings.normalizer_concurrency),
-        batch_size=settings.normalizer_batch_size,
-    )
-    try:
+async def run_normalizer(settings: NormalizerSettings, stop: asyncio.Event) -> None:
+    async with open_jetstream(settings, "scope-normalizer") as js:
+        normalizer = await open_normalizer(js)
+
+        async def handle(msg: Msg) -> None:
+            raw = decode_raw(msg.data)
+            payload = await raw_payload(js, raw)
+            result = await normalizer.normalize(raw, payload)
+            # Always published: when the version is known the Msg-Id drops an identical notice,
+            # and a notice mapped differently (after a mapper fix) replaces the old mapping.
+            await publish_notice(js, result.notice)
+            outcome = "new_version" if result.new_version else "known_version"
+            NOTICES.labels(source=raw.source, outcome=outcome).inc()
+
+        runner = ConsumerRunner(
+            js,
+            msgspec.structs.replace(NORMALIZER_CONSUMER, ack_wait=settings.normalizer_ack_wait),
+            stage=Stage.NORMALIZE,
+            batch_handler=per_message(handle, settings.normalizer_concurrency),
+            batch_size=settings.normalizer_batch_size,
+        )
         await runner.run(stop)
-    finally:
-        await nc.drain()
 
 
 def main() -> int:

@@ -8,6 +8,7 @@ from scope_shared.bus.connection import (
     ensure_topology,
     harvester_state_bucket,
     kv_bucket,
+    open_jetstream,
     raw_payloads_store,
 )
 from scope_shared.bus.consumer import (
@@ -72,6 +73,7 @@ __all__ = [
     "kv_bucket",
     "nak_delay",
     "notices_subject",
+    "open_jetstream",
     "per_message",
     "publish_dead_letter",
     "publish_notice",

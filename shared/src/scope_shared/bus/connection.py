@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import nats
 from nats.aio.client import Client as NatsClient
@@ -125,3 +127,23 @@ async def ensure_topology(js: JetStreamContext, settings: CommonSettings) -> Non
     for name in KV_BUCKETS:
         await kv_bucket(js, name, settings.stream_replicas)
     await raw_payloads_store(js, settings.stream_replicas)
+
+
+@asynccontextmanager
+async def open_jetstream(settings: CommonSettings, name: str) -> AsyncIterator[JetStreamContext]:
+    """Connect, declare the topology and yield JetStream; drain the connection on the way out.
+
+    Draining (not closing) lets what the client still has in flight settle first: acks and
+    naks of messages in hand, publishes awaiting their PubAck.
+
+    Args:
+        settings: Servers, credentials, TLS and the topology's limits.
+        name: Client name shown by the server's monitoring (`scope-normalizer`).
+    """
+    nc = await connect(settings, name)
+    try:
+        js = nc.jetstream()
+        await ensure_topology(js, settings)
+        yield js
+    finally:
+        await nc.drain()
