@@ -57,9 +57,9 @@ def _entry(feed: FeedGenerator, request: web.Request, notice: Notice) -> None:
     entry.published(notice.published_at)
     entry.updated(notice.updated_at)
     entry.description(_summary(notice), isSummary=True)
-    for code in [notice.cpv_main] if notice.cpv_main else []:
-        known = cpv_entry(code)
-        entry.category(term=code, label=_xml(known.label_fr) if known else None)
+    if notice.cpv_main:
+        known = cpv_entry(notice.cpv_main)
+        entry.category(term=notice.cpv_main, label=_xml(known.label_fr) if known else None)
 
 
 def build_feed(request: web.Request, notices: list[Notice], q: str | None) -> FeedGenerator:
