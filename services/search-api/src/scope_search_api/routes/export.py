@@ -81,7 +81,7 @@ def _chunk(rows: Iterable[list[str]]) -> bytes:
 async def export_csv(request: web.Request) -> web.StreamResponse:
     max_rows = request.app[SETTINGS].api_max_csv_rows
     values = parse_all(request.query, FILTER_PARAMS + csv_params(max_rows))
-    limit: int = values["limit"] or max_rows
+    limit: int = values["limit"]  # the parameter defaults to max_rows
     query = search_query(values, request.app[CLOCK](), page_size=min(MAX_PAGE_SIZE, limit))
     store = request.app[STORE]
     result = await store.search(query)
