@@ -154,12 +154,12 @@ class BatchWriter:
         self._derived[(notice.id, notice.version)] = derived
         return Action("index", meta, notice_document(notice, self._now, derived))
 
+    def _history_meta(self, notice: Notice) -> dict[str, Any]:
+        alias = self._names.alias("history")
+        return {"_index": alias, "_id": history_id(notice.id, notice.version)}
+
     def _history_action(self, notice: Notice) -> Action:
-        meta = {
-            "_index": self._names.alias("history"),
-            "_id": history_id(notice.id, notice.version),
-        }
-        return Action("index", meta, history_document(notice, self._now))
+        return Action("index", self._history_meta(notice), history_document(notice, self._now))
 
     @staticmethod
     def _outcomes(
@@ -204,8 +204,7 @@ class BatchWriter:
         actions = []
         for notice in refused:
             kept = current.get(notice.id)
-            meta = {"_index": self._names.alias("history"),
-                    "_id": history_id(notice.id, notice.version)}  # fmt: skip
+            meta = self._history_meta(notice)
             if kept is not None and kept.version == notice.version:
                 actions.append(Action("index", meta, history_document(kept, self._now)))
             else:
