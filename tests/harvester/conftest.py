@@ -14,7 +14,7 @@ from scope_harvester.base import Harvester, HarvestRun, RunReport, Window
 from scope_harvester.http import PoliteClient, Politeness
 from scope_harvester.settings import SourceConfig
 from scope_harvester.state import StateStore
-from scope_shared.bus import NatsKeyValue, ensure_topology, harvester_state_bucket
+from scope_shared.bus import ensure_topology
 from scope_shared.config import CommonSettings
 
 FAST = Politeness(concurrency=2, rate=200.0, timeout=1.0, retries=4, backoff=0.01, max_backoff=0.05)
@@ -39,7 +39,7 @@ async def serve() -> AsyncIterator[Callable[[web.Application], Awaitable[str]]]:
 @pytest.fixture
 async def states(js: JetStreamContext) -> StateStore:
     await ensure_topology(js, CommonSettings())
-    return StateStore(NatsKeyValue(await harvester_state_bucket(js)))
+    return await StateStore.on_bus(js)
 
 
 HarvestFn = Callable[..., Awaitable[RunReport]]

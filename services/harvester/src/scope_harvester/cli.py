@@ -15,7 +15,7 @@ from scope_harvester.base import Page, Window
 from scope_harvester.service import SourceInstance, build_instances
 from scope_harvester.settings import HarvesterSettings, load_sources
 from scope_harvester.state import StateStore
-from scope_shared.bus import NatsKeyValue, connect, harvester_state_bucket, open_jetstream
+from scope_shared.bus import connect, open_jetstream
 from scope_shared.config import load_settings
 from scope_shared.errors import ConfigError
 from scope_shared.logging import configure_logging
@@ -53,7 +53,7 @@ async def _harvest(args: argparse.Namespace) -> int:
     settings = _settings()
     instance = _instance(settings, args.source)
     async with open_jetstream(settings, "scope-cli") as js:
-        states = StateStore(NatsKeyValue(await harvester_state_bucket(js)))
+        states = await StateStore.on_bus(js)
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
             console=console, transient=False,
@@ -92,7 +92,7 @@ async def _sources() -> int:
     settings = _settings()
     nc = await connect(settings, "scope-cli")
     try:
-        states = StateStore(NatsKeyValue(await harvester_state_bucket(nc.jetstream())))
+        states = await StateStore.on_bus(nc.jetstream())
         rows: list[SourceState] = [await states.load(name) for name in load_sources(settings)]
     finally:
         await nc.close()

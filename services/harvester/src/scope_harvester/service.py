@@ -23,7 +23,7 @@ from scope_harvester.http import PoliteClient
 from scope_harvester.settings import HarvesterSettings, SourceConfig, load_sources
 from scope_harvester.sources import load_registry
 from scope_harvester.state import StateStore
-from scope_shared.bus import NatsKeyValue, harvester_state_bucket, open_jetstream
+from scope_shared.bus import open_jetstream
 from scope_shared.config import load_settings
 from scope_shared.errors import ConfigError
 from scope_shared.lifecycle import run_worker
@@ -131,7 +131,7 @@ async def _backfill_lane(
 async def run_harvester(settings: HarvesterSettings, stop: asyncio.Event) -> None:
     instances = build_instances(settings)
     async with open_jetstream(settings, "scope-harvester") as js:
-        states = StateStore(NatsKeyValue(await harvester_state_bucket(js)))
+        states = await StateStore.on_bus(js)
         tasks = [asyncio.create_task(_live_lane(i, js, states, settings, stop)) for i in instances]
         tasks += [
             asyncio.create_task(_backfill_lane(i, js, states, settings, stop))

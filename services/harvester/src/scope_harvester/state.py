@@ -8,8 +8,9 @@ A cursor is written only after every notice before it was acknowledged by JetStr
 from __future__ import annotations
 
 import msgspec
+from nats.js import JetStreamContext
 
-from scope_shared.bus import KeyValueStore
+from scope_shared.bus import KeyValueStore, NatsKeyValue, harvester_state_bucket
 from scope_shared.schema.harvest import SourceState
 
 
@@ -26,6 +27,11 @@ _encoder = msgspec.json.Encoder()
 class StateStore:
     def __init__(self, store: KeyValueStore) -> None:
         self.store = store
+
+    @classmethod
+    async def on_bus(cls, js: JetStreamContext) -> StateStore:
+        """The states kept in the harvester's KV bucket, created on first use."""
+        return cls(NatsKeyValue(await harvester_state_bucket(js)))
 
     async def load(self, source: str) -> SourceState:
         found = await self.store.get(source)
