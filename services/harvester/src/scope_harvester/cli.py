@@ -66,15 +66,13 @@ async def _harvest(args: argparse.Namespace) -> int:
                     f"{counts.duplicates} already had"
                 ))  # fmt: skip
 
-            status = await instance.run_once(
+            report = await instance.run_once(
                 js, states, settings, Window(args.since, args.until), "live", on_page=on_page
             )
-        state = await states.load(instance.name)
     console.print(
-        f"{instance.name}: {status}"
-        + (f" — {state.last_error}" if state.last_error and status == "failed" else "")
+        f"{instance.name}: {report.status}" + (f" — {report.error}" if report.error else "")
     )
-    return 0 if status == "ok" else 1
+    return 0 if report.status == "ok" else 1
 
 
 def _ago(when: datetime | None) -> str:

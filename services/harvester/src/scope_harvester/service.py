@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 
 from nats.js import JetStreamContext
 
-from scope_harvester.base import Harvester, HarvestRun, Lane, Page, Window
+from scope_harvester.base import Harvester, HarvestRun, Lane, Page, RunReport, Window
 from scope_harvester.http import PoliteClient
 from scope_harvester.settings import HarvesterSettings, SourceConfig, load_sources
 from scope_harvester.sources import load_registry
@@ -58,7 +58,7 @@ class SourceInstance:
         lane: Lane,
         *,
         on_page: Callable[[Page, RunCounts], None] | None = None,
-    ) -> str:
+    ) -> RunReport:
         politeness = self.cls.politeness_for(self.config)
         if lane == "backfill":
             politeness = replace(politeness, rate=politeness.rate * BACKFILL_RATE_SHARE)
@@ -68,8 +68,7 @@ class SourceInstance:
                 harvester, js, states,
                 failure_ratio=settings.harvester_failure_ratio, on_page=on_page,
             )  # fmt: skip
-            report = await run.run(window, lane)
-        return report.status
+            return await run.run(window, lane)
 
 
 def build_instances(settings: HarvesterSettings) -> list[SourceInstance]:
@@ -121,10 +120,10 @@ async def _backfill_lane(
         if cursor and start >= until:
             log.info("backfill_finished", source=instance.name, until=str(until))
             return
-        status = await instance.run_once(
+        report = await instance.run_once(
             js, states, settings, Window(since=start, until=until), "backfill"
         )
-        if status == "failed":
+        if report.status == "failed":
             await _sleep_or_stop(stop, instance.interval)
 
 
