@@ -13,13 +13,13 @@ from nats.js import JetStreamContext
 from scope_harvester.base import Window
 from scope_harvester.sources.europe_ted import EuropeTed
 from scope_harvester.state import StateStore
-from scope_shared.bus import RAW_STREAM, decode_raw
+from scope_shared.bus import RAW_STREAM
 from scope_shared.devservices.replay.faults import Faults
 from scope_shared.devservices.replay.ted import TedReplay, load_notices
-from scope_shared.schema import RawFormat, RawNotice
+from scope_shared.schema import RawFormat
 from tests.conftest import SAMPLES
 from tests.harvester.conftest import HarvestFn
-from tests.support.bus import stream_messages
+from tests.support.bus import published_ids, published_raws, stream_messages
 
 NOTICES = load_notices(SAMPLES / "europe_ted")
 NUMBERS = sorted({n.fields["publication-number"] for n in NOTICES})
@@ -27,18 +27,6 @@ ALL = Window(since=date(2018, 1, 1), until=date(2024, 12, 31))
 NEWEST_DAY = "2024-04-15"
 PAGE_OF_FOUR = {"page_size": 4}
 """14 listed notices (one listed twice, as recorded) make 4 pages."""
-
-
-async def _published(js: JetStreamContext) -> list[RawNotice]:
-    info = await js.stream_info(RAW_STREAM)
-    found = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        found.append(decode_raw((await js.get_msg(RAW_STREAM, seq)).data))
-    return found
-
-
-async def _published_ids(js: JetStreamContext) -> list[str]:
-    return sorted(raw.source_id for raw in await _published(js))
 
 
 async def test_every_notice_published_once_and_cursor_on_newest_day(
@@ -49,8 +37,8 @@ async def test_every_notice_published_once_and_cursor_on_newest_day(
     report = await harvest(EuropeTed, url, window=ALL)
     assert report.status == "ok"
     assert (report.counts.fetched, report.counts.published, report.counts.duplicates) == (14, 13, 1)
-    assert await _published_ids(js) == NUMBERS
-    assert {raw.format for raw in await _published(js)} == {RawFormat.TED_API_JSON}
+    assert await published_ids(js) == NUMBERS
+    assert {raw.format for raw in await published_raws(js)} == {RawFormat.TED_API_JSON}
     assert await states.cursor("europe_ted", "live") == NEWEST_DAY
     (body,) = replay.bodies
     assert body["query"] == (
@@ -71,7 +59,7 @@ async def test_small_pages_follow_the_iteration_tokens(
     assert tokens[0] is None
     assert len(tokens) == 4 and len(set(tokens[1:])) == 3 and all(tokens[1:])
     assert {b["query"] for b in replay.bodies} == {replay.bodies[0]["query"]}
-    assert await _published_ids(js) == NUMBERS
+    assert await published_ids(js) == NUMBERS
     assert await states.cursor("europe_ted", "live") == NEWEST_DAY
 
 
@@ -83,7 +71,7 @@ async def test_cursor_day_is_read_again_without_upper_bound(
     await states.save_cursor("europe_ted", "live", "2024-04-11")
     report = await harvest(EuropeTed, url)
     assert replay.bodies[0]["query"] == "(buyer-country=FRA) AND publication-date>=20240411"
-    assert await _published_ids(js) == ["215550-2024", "219998-2024"]
+    assert await published_ids(js) == ["215550-2024", "219998-2024"]
     assert report.counts.published == 2
     assert await states.cursor("europe_ted", "live") == NEWEST_DAY
 
@@ -100,7 +88,7 @@ async def test_transient_fault_is_retried_and_nothing_lost(
     report = await harvest(EuropeTed, url, window=ALL, options=PAGE_OF_FOUR)
     assert report.status == "ok"
     assert report.counts.failed_requests == 1
-    assert await _published_ids(js) == NUMBERS
+    assert await published_ids(js) == NUMBERS
 
 
 async def test_run_killed_mid_iteration_reruns_from_cursor_and_publishes_nothing_twice(
@@ -122,7 +110,7 @@ async def test_run_killed_mid_iteration_reruns_from_cursor_and_publishes_nothing
     faults.queue.clear()
     report = await harvest(EuropeTed, url, window=ALL, options=PAGE_OF_FOUR)
     assert (report.counts.published, report.counts.duplicates) == (10, 4)
-    assert await _published_ids(js) == NUMBERS
+    assert await published_ids(js) == NUMBERS
     assert await states.cursor("europe_ted", "live") == NEWEST_DAY
 
 
@@ -133,7 +121,7 @@ async def test_fetch_xml_publishes_notice_xml_named_by_publication_number(
     url = await serve(replay.app())
     report = await harvest(EuropeTed, url, window=ALL, options={"fetch_xml": True})
     assert report.status == "ok"
-    published = await _published(js)
+    published = await published_raws(js)
     assert Counter(raw.format for raw in published) == {
         RawFormat.EFORMS_XML: 5, RawFormat.TED_XML: 7, RawFormat.TED_API_JSON: 1,
     }  # fmt: skip
@@ -159,7 +147,7 @@ async def test_fetch_xml_refetches_a_truncated_notice(
     since_2023 = Window(since=date(2023, 1, 1), until=date(2024, 12, 31))
     report = await harvest(EuropeTed, url, window=since_2023, options={"fetch_xml": True})
     assert report.counts.failed_requests == 1
-    published = await _published(js)
+    published = await published_raws(js)
     assert {raw.format for raw in published} == {RawFormat.EFORMS_XML, RawFormat.TED_XML}
     assert sorted(raw.source_id for raw in published) == [
         "121869-2023", "191536-2024", "215550-2024", "219998-2024", "47522-2024", "486429-2023",

@@ -12,11 +12,11 @@ from nats.js import JetStreamContext
 from scope_harvester.base import Window
 from scope_harvester.sources.france_boamp import FranceBoamp
 from scope_harvester.state import StateStore
-from scope_shared.bus import RAW_STREAM, decode_raw
 from scope_shared.devservices.replay.boamp import BoampReplay, load_recorded_records
 from scope_shared.devservices.replay.faults import Faults
 from scope_shared.schema import RawFormat
 from tests.harvester.conftest import HarvestFn
+from tests.support.bus import published_raws
 
 RECORDS = load_recorded_records(
     Path(__file__).parents[1]
@@ -28,11 +28,8 @@ PAGE_OF_TWO = {"page_size": 2}
 
 
 async def _published_ids(js: JetStreamContext) -> list[str]:
-    info = await js.stream_info(RAW_STREAM)
     ids = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        msg = await js.get_msg(RAW_STREAM, seq)
-        raw = decode_raw(msg.data)
+    for raw in await published_raws(js):
         assert raw.format is RawFormat.BOAMP_JSON
         ids.append(raw.source_id)
     return sorted(ids)

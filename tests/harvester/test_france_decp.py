@@ -14,14 +14,14 @@ from scope_harvester.http import PoliteClient
 from scope_harvester.settings import SourceConfig
 from scope_harvester.sources.france_decp import FranceDecp
 from scope_harvester.state import StateStore
-from scope_shared.bus import RAW_STREAM, decode_raw
 from scope_shared.devservices.replay.decp import DecpReplay
 from scope_shared.devservices.replay.faults import Faults
 from scope_shared.documents.decp import iter_decp_json, iter_decp_xml
-from scope_shared.schema import RawFormat, RawNotice
+from scope_shared.schema import RawFormat
 from scope_shared.schema.harvest import RunCounts
 from tests.conftest import SAMPLES
 from tests.harvester.conftest import FAST, HarvestFn
+from tests.support.bus import published_ids, published_raws
 
 FOLDER = SAMPLES / "france_decp"
 EMP = "/real-2019/e-marchespublics.json"
@@ -42,18 +42,6 @@ def _expected_ids(*paths: str) -> list[str]:
 EMP_IDS = _expected_ids(EMP)
 
 
-async def _published(js: JetStreamContext) -> list[RawNotice]:
-    info = await js.stream_info(RAW_STREAM)
-    found = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        found.append(decode_raw((await js.get_msg(RAW_STREAM, seq)).data))
-    return found
-
-
-async def _published_ids(js: JetStreamContext) -> list[str]:
-    return sorted(raw.source_id for raw in await _published(js))
-
-
 def _cursor(text: str | None) -> dict[str, Any]:
     assert text is not None
     decoded: dict[str, Any] = msgspec.json.decode(text)
@@ -71,8 +59,8 @@ async def test_every_contract_published_once_with_cursor_and_validators(
     assert (report.counts.pages, report.counts.fetched) == (5, 470)
     assert (report.counts.published, report.counts.duplicates) == (468, 2)
     assert len(EMP_IDS) == 468
-    assert await _published_ids(js) == EMP_IDS
-    assert {raw.format for raw in await _published(js)} == {RawFormat.DECP_2019_JSON}
+    assert await published_ids(js) == EMP_IDS
+    assert {raw.format for raw in await published_raws(js)} == {RawFormat.DECP_2019_JSON}
     hosted = replay.files[EMP]
     assert _cursor(await states.cursor("france_decp", "live")) == {
         "url": url + EMP, "items": 470, "etag": hosted.etag,
@@ -112,7 +100,7 @@ async def test_changed_file_publishes_only_the_new_contracts(
     assert (report.counts.fetched, report.counts.published, report.counts.duplicates) == (
         473, 3, 470,
     )  # fmt: skip
-    new_ids = sorted({raw.source_id for raw in await _published(js)} - set(EMP_IDS))
+    new_ids = sorted({raw.source_id for raw in await published_raws(js)} - set(EMP_IDS))
     assert len(new_ids) == 3
     assert _cursor(await states.cursor("france_decp", "live"))["etag"] == replay.files[EMP].etag
 
@@ -129,7 +117,7 @@ async def test_transient_fault_is_retried_and_nothing_lost(
     report = await harvest(FranceDecp, url, options=ONE_FILE)
     assert report.status == "ok"
     assert report.counts.failed_requests == 1
-    assert await _published_ids(js) == EMP_IDS
+    assert await published_ids(js) == EMP_IDS
 
 
 async def test_transfer_cut_midway_is_downloaded_again(
@@ -142,7 +130,7 @@ async def test_transfer_cut_midway_is_downloaded_again(
     assert report.status == "ok"
     assert (report.counts.failed_requests, report.counts.published) == (1, 468)
     assert replay.served == [(EMP, 200), (EMP, 200)]
-    assert await _published_ids(js) == EMP_IDS
+    assert await published_ids(js) == EMP_IDS
 
 
 async def test_short_body_is_downloaded_again_and_resumed_where_it_stopped(
@@ -158,7 +146,7 @@ async def test_short_body_is_downloaded_again_and_resumed_where_it_stopped(
     assert (report.counts.published, report.counts.duplicates) == (468, 2)
     assert report.counts.fetched == 470
     assert report.counts.failed_requests == 1
-    assert await _published_ids(js) == EMP_IDS
+    assert await published_ids(js) == EMP_IDS
 
 
 class _KilledError(Exception):
@@ -186,7 +174,7 @@ async def test_run_killed_mid_file_resumes_inside_the_file(
     report = await harvest(FranceDecp, url, options=ONE_FILE)
     assert report.status == "ok"
     assert (report.counts.pages, report.counts.fetched) == (4, 370)
-    assert await _published_ids(js) == EMP_IDS
+    assert await published_ids(js) == EMP_IDS
     assert _cursor(await states.cursor("france_decp", "live"))["items"] == 470
 
 
@@ -201,7 +189,7 @@ async def test_xml_files_of_both_generations(
     url = await serve(DecpReplay.of_folder(FOLDER).app())
     report = await harvest(FranceDecp, url, options={"urls": files})
     assert report.status == "ok"
-    published = await _published(js)
+    published = await published_raws(js)
     assert sorted(raw.source_id for raw in published) == _expected_ids(*files)
     assert (
         sorted(raw.format for raw in published)
@@ -220,7 +208,7 @@ async def test_json_files_of_2024(serve, harvest: HarvestFn, js: JetStreamContex
     report = await harvest(FranceDecp, url, options={"urls": files})
     # marches_concessions.json repeats the two marchés of marches_avec_modifications.json.
     assert (report.status, report.counts.fetched, report.counts.published) == ("ok", 8, 6)
-    published = await _published(js)
+    published = await published_raws(js)
     assert sorted(raw.source_id for raw in published) == _expected_ids(*files)
     assert {raw.format for raw in published} == {RawFormat.DECP_2024_JSON}
 
@@ -249,4 +237,4 @@ async def test_slow_transfer_outlasting_the_request_timeout_completes(
     url = await serve(replay.app())
     report = await harvest(FranceDecp, url, options=ONE_FILE)
     assert (report.status, report.counts.failed_requests) == ("ok", 0)
-    assert await _published_ids(js) == EMP_IDS
+    assert await published_ids(js) == EMP_IDS

@@ -22,12 +22,12 @@ from scope_harvester.http import PoliteClient
 from scope_harvester.settings import SourceConfig
 from scope_harvester.sources.ocds_api import OcdsApi
 from scope_harvester.state import StateStore
-from scope_shared.bus import RAW_STREAM, decode_raw
 from scope_shared.devservices.replay.faults import Faults
 from scope_shared.devservices.replay.ocds import PACKAGES_PATH, OcdsReplay, load_package
 from scope_shared.errors import ConfigError
-from scope_shared.schema import RawFormat, RawNotice
+from scope_shared.schema import RawFormat
 from tests.harvester.conftest import FAST, HarvestFn
+from tests.support.bus import published_ids, published_raws
 
 OCDS = Path(__file__).parents[1] / "fixtures/ocds"
 MEXICO = load_package(OCDS / "release-package-1.json")
@@ -49,18 +49,6 @@ ONE_PER_PAGE = 1
 PARAGUAY_PAGE = 3
 
 
-async def _published(js: JetStreamContext) -> list[RawNotice]:
-    info = await js.stream_info(RAW_STREAM)
-    raws = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        raws.append(decode_raw((await js.get_msg(RAW_STREAM, seq)).data))
-    return raws
-
-
-async def _published_ids(js: JetStreamContext) -> list[str]:
-    return sorted(raw.source_id for raw in await _published(js))
-
-
 def _page(url: str, number: int) -> str:
     return f"{url}{PACKAGES_PATH}" + ("" if number == 1 else f"?page={number}")
 
@@ -75,7 +63,7 @@ async def test_every_release_published_once_across_pages_and_cursor_on_last_page
     assert (report.counts.pages, report.counts.published, report.counts.duplicates) == (4, 4, 0)
     assert [q.get("page") for q in replay.queries] == [None, "2", "3", "4"]
     assert replay.served_latin1 == [PARAGUAY_PAGE]
-    raws = await _published(js)
+    raws = await published_raws(js)
     assert sorted(r.source_id for r in raws) == RELEASE_IDS
     assert {r.format for r in raws} == {RawFormat.OCDS_RELEASE}
     # The ISO-8859-1 page was transcoded: the release is the recorded one, accents intact.
@@ -113,7 +101,7 @@ async def test_rerun_fetches_only_the_last_page_and_follows_what_was_added(
     again = await harvest(OcdsApi, _page(url, 1), name="world_ocds")
     assert [q.get("page") for q in replay.queries] == ["2"]
     assert (again.counts.published, again.counts.duplicates) == (0, 1)
-    assert await _published_ids(js) == RELEASE_IDS[:3]  # Mexico and Paraguay, not France
+    assert await published_ids(js) == RELEASE_IDS[:3]  # Mexico and Paraguay, not France
 
 
 async def test_record_package_linked_releases_are_skipped_and_counted(
@@ -129,7 +117,7 @@ async def test_record_package_linked_releases_are_skipped_and_counted(
     assert report.status == "ok"
     assert (report.counts.pages, report.counts.published) == (2, 2)
     # The linked record yields its compiled release; its six linked releases are counted.
-    assert await _published_ids(js) == [
+    assert await published_ids(js) == [
         "ocds-07smqs-993235/993235",
         "ocds-213czf-000-00001/ocds-213czf-000-00001-2011-01-10T09:30:00Z",
     ]
@@ -155,7 +143,7 @@ async def test_since_window_is_sent_as_the_publishers_parameter(
     # Mexico's 2015 release is filtered out at the source; the others are on 3 pages.
     assert [q.get("since") for q in replay.queries] == ["2017-01-01"] * 3
     assert report.counts.published == 3
-    assert await _published_ids(js) == [i for i in RELEASE_IDS if not i.endswith("/01")]
+    assert await published_ids(js) == [i for i in RELEASE_IDS if not i.endswith("/01")]
     cursor = await states.cursor("world_ocds", "live")
     assert cursor == f"{url}{PACKAGES_PATH}?since=2017-01-01&page=3"
 
@@ -173,7 +161,7 @@ async def test_max_pages_bounds_a_run_and_the_next_run_continues(
     assert (second.counts.published, second.counts.duplicates) == (1, 1)
     third = await harvest(OcdsApi, _page(url, 1), name="world_ocds", options=options)
     assert (third.counts.published, third.counts.duplicates) == (1, 1)
-    assert await _published_ids(js) == RELEASE_IDS
+    assert await published_ids(js) == RELEASE_IDS
     assert await states.cursor("world_ocds", "live") == _page(url, 4)
 
 
@@ -189,7 +177,7 @@ async def test_transient_fault_is_retried_and_nothing_lost(
     report = await harvest(OcdsApi, _page(url, 1), name="world_ocds")
     assert report.status == "ok"
     assert (report.counts.published, report.counts.failed_requests) == (4, 1)
-    assert await _published_ids(js) == RELEASE_IDS
+    assert await published_ids(js) == RELEASE_IDS
 
 
 async def test_publisher_that_keeps_failing_fails_the_run_and_keeps_the_cursor(

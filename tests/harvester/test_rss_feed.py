@@ -23,12 +23,13 @@ from scope_harvester.http import PoliteClient
 from scope_harvester.settings import SourceConfig
 from scope_harvester.sources.rss_feed import RssFeed, is_complete
 from scope_harvester.state import StateStore
-from scope_shared.bus import RAW_STREAM, decode_raw
+from scope_shared.bus import RAW_STREAM
 from scope_shared.devservices.replay.faults import Faults
 from scope_shared.documents.rss import FeedEntry
 from scope_shared.errors import ConfigError
 from scope_shared.schema import RawFormat
 from tests.harvester.conftest import FAST, HarvestFn
+from tests.support.bus import published_raws
 
 RSS_ITEM_4522 = """
     <item>
@@ -140,10 +141,8 @@ def _rss(extra: str = "") -> bytes:
 
 
 async def _published(js: JetStreamContext) -> list[tuple[str, FeedEntry]]:
-    info = await js.stream_info(RAW_STREAM)
     found = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        raw = decode_raw((await js.get_msg(RAW_STREAM, seq)).data)
+    for raw in await published_raws(js):
         assert raw.format is RawFormat.RSS_ITEM and raw.payload is not None
         found.append((raw.source_id, msgspec.json.decode(raw.payload, type=FeedEntry)))
     return sorted(found, key=lambda pair: pair[0])
