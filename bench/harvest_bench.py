@@ -44,7 +44,7 @@ from scope_harvester.settings import SourceConfig
 from scope_harvester.sources.europe_ted import EuropeTed
 from scope_harvester.sources.france_decp import FranceDecp
 from scope_harvester.state import StateStore
-from scope_shared.bus import NatsKeyValue, ensure_topology, harvester_state_bucket
+from scope_shared.bus import ensure_topology
 from scope_shared.config import CommonSettings
 from scope_shared.devservices.nats import NatsServer
 from scope_shared.logging import configure_logging
@@ -241,7 +241,7 @@ async def _main(args: argparse.Namespace) -> None:
             nc = await nats.connect(nats_url)
             js = nc.jetstream()
             await ensure_topology(js, CommonSettings())
-            states = StateStore(NatsKeyValue(await harvester_state_bucket(js)))
+            states = await StateStore.on_bus(js)
             base_url = f"http://127.0.0.1:{port}"
             if args.decp_mb:
                 await _memory(base_url, states, js, decp_path)

@@ -233,7 +233,7 @@ async def test_core_services_do_their_jobs_within_their_permissions(
     )  # fmt: skip
     stop = asyncio.Event()
     task = asyncio.create_task(run_harvester(harvester_settings, stop))
-    states = StateStore(NatsKeyValue(await harvester_state_bucket(ops.js)))
+    states = await StateStore.on_bus(ops.js)
     async with asyncio.timeout(30):
         while (await states.load("france_boamp")).status != "ok":  # noqa: ASYNC110 - polls KV
             await asyncio.sleep(0.05)

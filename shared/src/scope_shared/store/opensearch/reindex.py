@@ -99,7 +99,7 @@ async def _catch_up_cards(
     """Recompute the new index's cards from notices written to the old one since `since`;
     the number of procedures recomputed."""
     cards = CardWriter(client, names, refresh="false", request_timeout=options.request_timeout)
-    query = {"query": {"range": {"derived.indexed_at": {"gte": since.isoformat()}}}}
+    query = {"query": {"range": {INDEXED_AT["notices"]: {"gte": since.isoformat()}}}}
     changes, count, done = CardChanges(), 0, 0
     async for hit in async_scan(
         client, index=old_notices, query=query, request_timeout=options.request_timeout
