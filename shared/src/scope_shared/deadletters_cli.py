@@ -44,8 +44,8 @@ async def _run(args: argparse.Namespace) -> int:
     settings = load_settings(CommonSettings)
     nc = await connect(settings, "scope-cli")
     js = nc.jetstream()
-    await ensure_streams(js, settings)
     try:
+        await ensure_streams(js, settings)
         if args.action == "list":
             return await _list(js, args)
         if args.action == "show":
