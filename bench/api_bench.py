@@ -166,7 +166,8 @@ async def prepare(session: aiohttp.ClientSession, api: str, factory: Factory,
         params = kinds[kind]()
         if ("cursor", "PAGE2") in params:
             params = [p for p in params if p[0] != "cursor"]
-            async with session.get(f"{api}/v1/notices", params=params) as response:
+            async with session.get(f"{api}/v1/notices", params=params,
+                                   headers=IDENTITY) as response:  # fmt: skip
                 params = [*params, ("cursor", (await response.json())["next_cursor"])]
         body, index = _direct_body(params)
         path = str(URL("/v1/notices").with_query(params))
@@ -178,6 +179,26 @@ async def prepare(session: aiohttp.ClientSession, api: str, factory: Factory,
 
 
 Samples = list[tuple[str, float]]
+_TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+class CpuClock:
+    """CPU milliseconds spent so far by the load generator, the API process and the
+    OpenSearch node (all on this machine): where each target's requests spend the cores."""
+
+    def __init__(self, session: aiohttp.ClientSession, opensearch: str, api_pid: int) -> None:
+        self.session = session
+        self.opensearch = opensearch
+        self.api_stat = Path(f"/proc/{api_pid}/stat")
+
+    async def read(self) -> tuple[float, float, float]:
+        fields = self.api_stat.read_text().rpartition(")")[2].split()
+        api = (int(fields[11]) + int(fields[12])) * _TICK_MS  # utime + stime
+        url = f"{self.opensearch}/_nodes/_local/stats/process"
+        async with self.session.get(url, headers=IDENTITY) as response:
+            nodes = (await response.json())["nodes"]
+        node = sum(n["process"]["cpu"]["total_in_millis"] for n in nodes.values())
+        return time.process_time() * 1000, api, float(node)
 
 
 async def run(
@@ -215,22 +236,33 @@ def _cuts(values: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[98]
 
 
-async def measure(args: argparse.Namespace, api: str, factory: Factory) -> None:
+async def measure(args: argparse.Namespace, api: str, api_pid: int, factory: Factory) -> None:
     connector = aiohttp.TCPConnector(limit=args.clients * 2)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
+        clock = CpuClock(session, args.url, api_pid)
         requests = await prepare(session, api, factory, args.requests)
         await run(session, "api", api, requests[:500], args.clients)  # warm both paths
         await run(session, "direct", args.url, requests[:500], args.clients)
         figures: dict[str, list[tuple[float, float, float]]] = {t: [] for t in TARGETS}
+        cpu: dict[str, list[tuple[float, ...]]] = {t: [] for t in TARGETS}
         kinds: dict[str, dict[str, list[float]]] = {t: {} for t in TARGETS}
         for _ in range(args.rounds):
             for target in TARGETS:
                 base = args.url if target == "direct" else api
+                before = await clock.read()
                 samples, rate = await run(session, target, base, requests, args.clients)
+                after = await clock.read()
+                cpu[target].append(
+                    tuple((a - b) / len(requests) for a, b in zip(after, before, strict=True))
+                )
                 figures[target].append((*_cuts([ms for _, ms in samples]), rate))
                 for kind, ms in samples:
                     kinds[target].setdefault(kind, []).append(ms)
     report(args, figures, kinds)
+    print("  CPU ms per request (median of rounds):  load generator       API   OpenSearch")
+    for target in TARGETS:
+        spent = [statistics.median(c[i] for c in cpu[target]) for i in range(3)]
+        print(f"    {target:12} {spent[0]:30.2f} {spent[1]:9.2f} {spent[2]:12.2f}")
 
 
 def report(args: argparse.Namespace, figures: dict[str, list[tuple[float, float, float]]],
@@ -263,7 +295,7 @@ async def main(args: argparse.Namespace) -> None:
     port = args.port or _free_port()
     process = await start_api(args.url, port)
     try:
-        await measure(args, f"http://127.0.0.1:{port}", factory)
+        await measure(args, f"http://127.0.0.1:{port}", process.pid, factory)
     finally:
         process.terminate()
         await process.wait()

@@ -73,7 +73,7 @@ def _hit(hit: Hit) -> SearchHit:
         else None
     )
     return SearchHit(
-        notice=hit.notice, score=hit.score, highlights=hit.highlights, procedure=summary
+        notice=hit.notice_json, score=hit.score, highlights=hit.highlights, procedure=summary
     )
 
 

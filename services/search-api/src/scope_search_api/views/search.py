@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from scope_shared.schema import Notice
+NoticeJson = Annotated[
+    msgspec.Raw, msgspec.Meta(extra_json_schema={"$ref": "#/components/schemas/Notice"})
+]
+"""A notice already encoded (the store's JSON of it, sent as is), documented as a Notice."""
 
 
 class Total(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,7 +35,7 @@ class ProcedureSummary(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
-    notice: Notice
+    notice: NoticeJson
     """The notice; with `group=procedure`, the procedure's main notice, its `status` and
     `submission_deadline` as corrected by later notices."""
     score: float | None = None

@@ -117,6 +117,29 @@ def notice_document(notice: Notice, indexed_at: datetime, derived: bytes | None 
     return _splice(_encoder.encode(notice), b'"derived":' + derived)
 
 
+class _DerivedTail(msgspec.Struct, forbid_unknown_fields=True):
+    derived: msgspec.Raw
+
+
+_derived_tail = msgspec.json.Decoder(_DerivedTail)
+_DERIVED_KEY = b',"derived":'
+
+
+def notice_json_of(document: bytes) -> bytes | None:
+    """The notice's own JSON inside a notices-index document (`_source` as stored), cut out
+    where `notice_document` spliced `derived` in; None when the document does not end with
+    that one key (then the caller decodes it). Cheaper for the node than excluding `derived`
+    from `_source`, which makes it parse and rewrite every hit."""
+    at = document.rfind(_DERIVED_KEY)
+    if at < 0:
+        return None
+    try:
+        _derived_tail.decode(b"{" + document[at + 1 :])
+    except msgspec.MsgspecError:
+        return None
+    return document[:at] + b"}"
+
+
 def card_document(
     card: ProcedureCard, members: list[Notice], indexed_at: datetime, derived: bytes | None = None
 ) -> bytes:

@@ -1,7 +1,8 @@
 """An OpenSearch `_search` answer -> SearchResult (hits, total, facets, next cursor).
 
-The answer is decoded in one pass into the Structs below, each hit's `_source` straight into
-a `Notice` (and, grouped, its card): no intermediate dicts.
+The answer is decoded in one pass into the Structs below: no intermediate dicts. A hit's
+`_source` is passed on as the notice's JSON (its `derived` object cut off), decoded only when
+read; grouped, it is decoded into its card, whose notice the card corrects.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import msgspec
 from scope_shared.schema import Notice
 from scope_shared.store.contract import FacetBucket, Hit, ProcedureCard, SearchQuery, SearchResult
 from scope_shared.store.opensearch.cursor import SortValue, encode_cursor
-from scope_shared.store.opensearch.documents import CardBody, card_of
+from scope_shared.store.opensearch.documents import CardBody, card_of, notice_json_of
 
 
 class _CardSource(Notice, frozen=True, kw_only=True):
@@ -65,14 +66,15 @@ def _card(source: msgspec.Raw) -> ProcedureCard:
 
 
 def _hit(raw: _Hit, *, grouped: bool, scored: bool) -> Hit:
-    card = _card(raw.source) if grouped else None
-    notice = card.notice if card is not None else _notice.decode(raw.source)
-    return Hit(
-        notice=notice,
-        card=card,
-        score=raw.score if scored else None,
-        highlights=raw.highlight,
-    )
+    score = raw.score if scored else None
+    if grouped:
+        card = _card(raw.source)
+        return Hit.of(card.notice, card=card, score=score, highlights=raw.highlight)
+    document = bytes(raw.source)
+    notice_json = notice_json_of(document)
+    if notice_json is None:
+        return Hit.of(_notice.decode(document), score=score, highlights=raw.highlight)
+    return Hit.of_json(notice_json, score=score, highlights=raw.highlight)
 
 
 def search_result(answer: str | bytes, query: SearchQuery) -> SearchResult:
