@@ -254,6 +254,10 @@ async def test_openapi_document_and_docs_page_are_served(embedded_api: Client) -
     assert documented["page_size"]["schema"]["maximum"] == 100
     assert all(p["description"] for p in search["parameters"])
     assert "SearchPage" in spec["components"]["schemas"]
+    # A hit's notice is sent as the store's JSON of it, and documented as the Notice it is.
+    hit = spec["components"]["schemas"]["SearchHit"]["properties"]["notice"]
+    assert hit == {"$ref": "#/components/schemas/Notice"}
+    assert "Notice" in spec["components"]["schemas"]
     for schema in spec["components"]["schemas"].values():
         jsonschema.Draft202012Validator.check_schema(schema)
     page = await embedded_api.get("/docs")

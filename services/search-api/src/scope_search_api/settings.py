@@ -31,9 +31,9 @@ class ApiSettings(CommonSettings, frozen=True, kw_only=True):
         `ocds-` followed by six characters as the OCDS registry assigns them; the default is a
         placeholder until a prefix is registered for a deployment.
     api_shutdown_timeout: Seconds in-flight requests get to finish on SIGTERM.
-    api_gzip_level: zlib level of compressed answers, 1 (fastest, nginx's default) to 9
-        (smallest). A search page is ~95 KB of JSON: level 1 gives 24 KB in a third of the
-        CPU level 6 needs for 20 KB.
+    api_gzip_level: ISA-L (igzip) level of compressed answers, 0 (fastest) to 3. A 40 KB
+        search page: level 1 gives 5.6 KB in 22 us, where zlib's level 1 took 131 us for 5.8 KB
+        and its default level 6 282 us for 4.9 KB.
     """
 
     api_host: str = "0.0.0.0"  # noqa: S104 - the API is served to the outside by design
@@ -45,4 +45,4 @@ class ApiSettings(CommonSettings, frozen=True, kw_only=True):
     api_cache_max_age: Annotated[int, msgspec.Meta(ge=0)] = 60
     api_ocds_prefix: Annotated[str, msgspec.Meta(pattern="^ocds-[a-z0-9]{6}$")] = "ocds-sc0pe0"
     api_shutdown_timeout: Annotated[float, msgspec.Meta(ge=0)] = 10.0
-    api_gzip_level: Annotated[int, msgspec.Meta(ge=1, le=9)] = 1
+    api_gzip_level: Annotated[int, msgspec.Meta(ge=0, le=3)] = 1

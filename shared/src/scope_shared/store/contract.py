@@ -99,6 +99,19 @@ class ProcedureCard(msgspec.Struct, frozen=True, kw_only=True):
     sources: list[str]
     updated_at: datetime
 
+    def summary(self) -> CardSummary:
+        return CardSummary(**{name: getattr(self, name) for name in CardSummary.__struct_fields__})
+
+
+class CardSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A procedure card without its main notice (see `ProcedureCard` for the fields)."""
+
+    procedure_id: str
+    notice_ids: list[str]
+    notice_types: list[str]
+    sources: list[str]
+    updated_at: datetime
+
 
 _notice_encoder = msgspec.json.Encoder()
 _notice_decoder = msgspec.json.Decoder(Notice)
@@ -123,8 +136,8 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     notice_json: msgspec.Raw
     """The notice, exactly as `msgspec.json.encode(notice)` writes it under the current
     schema version; with grouping, the card's main notice (status and deadline corrected)."""
-    card: ProcedureCard | None = None
-    """Set when grouping by procedure."""
+    procedure: CardSummary | None = None
+    """Set when grouping by procedure: the card, but for its notice (`card` has both)."""
     score: float | None = None
     highlights: dict[str, list[str]] = msgspec.field(default_factory=dict)
     """Field -> fragments with matches wrapped in <em>...</em>, text otherwise HTML-escaped."""
@@ -141,11 +154,12 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         """A hit for a notice already decoded (kept: `notice` does not decode it again)."""
         hit = cls(
             notice_json=msgspec.Raw(_notice_encoder.encode(notice)),
-            card=card,
+            procedure=card.summary() if card is not None else None,
             score=score,
             highlights=highlights or {},
         )
         hit.__dict__["notice"] = notice
+        hit.__dict__["card"] = card
         return hit
 
     @classmethod
@@ -153,20 +167,33 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         cls,
         notice_json: bytes,
         *,
+        procedure: CardSummary | None = None,
         score: float | None = None,
         highlights: dict[str, list[str]] | None = None,
     ) -> Hit:
         """A hit for a notice's JSON as a store keeps it: passed on as is when written under
         the current schema version, else decoded and encoded again (new fields' defaults)."""
-        if is_current_notice_json(notice_json):
-            return cls(
-                notice_json=msgspec.Raw(notice_json), score=score, highlights=highlights or {}
-            )
-        return cls.of(_notice_decoder.decode(notice_json), score=score, highlights=highlights)
+        if not is_current_notice_json(notice_json):
+            notice = _notice_decoder.decode(notice_json)
+            notice_json = _notice_encoder.encode(notice)
+        return cls(
+            notice_json=msgspec.Raw(notice_json),
+            procedure=procedure,
+            score=score,
+            highlights=highlights or {},
+        )
 
     @cached_property
     def notice(self) -> Notice:
         return _notice_decoder.decode(self.notice_json)
+
+    @cached_property
+    def card(self) -> ProcedureCard | None:
+        """The procedure card when grouping by procedure, with the hit's notice as its own."""
+        summary = self.procedure
+        if summary is None:
+            return None
+        return ProcedureCard(notice=self.notice, **msgspec.structs.asdict(summary))
 
 
 class FacetBucket(msgspec.Struct, frozen=True):

@@ -60,7 +60,7 @@ def _facets(facets: dict[str, list[FacetBucket]]) -> dict[str, list[FacetValue]]
 
 
 def _hit(hit: Hit) -> SearchHit:
-    card = hit.card
+    card = hit.procedure
     summary = (
         ProcedureSummary(
             procedure_id=card.procedure_id,

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from scope_shared.schema import Notice, NoticeStatus, NoticeType
-from scope_shared.store.contract import ProcedureCard
+from scope_shared.store.contract import CardSummary, ProcedureCard
 from scope_shared.store.derived import (
     buyer_ids,
     cpv_divisions,
@@ -59,14 +59,9 @@ class Member(msgspec.Struct, frozen=True, array_like=True):
                    n.submission_deadline, n.source)  # fmt: skip
 
 
-class CardBody(msgspec.Struct, frozen=True, kw_only=True):
+class CardBody(CardSummary, frozen=True, kw_only=True):
     """What a procedure document keeps besides its main notice (the `card` object)."""
 
-    procedure_id: str
-    notice_ids: list[str]
-    notice_types: list[str]
-    sources: list[str]
-    updated_at: datetime
     members: list[Member] = msgspec.field(default_factory=list)
     """Every notice of the card as it was when the card was made (the main one included,
     with its own status and deadline: the card's notice shows the corrected ones)."""
@@ -117,27 +112,34 @@ def notice_document(notice: Notice, indexed_at: datetime, derived: bytes | None 
     return _splice(_encoder.encode(notice), b'"derived":' + derived)
 
 
-class _DerivedTail(msgspec.Struct, forbid_unknown_fields=True):
+class _Tail(msgspec.Struct, forbid_unknown_fields=True):
+    """What `notice_document` and `card_document` splice after the notice, and nothing else
+    (a card's members are skipped: `CardSummary` ignores them)."""
+
     derived: msgspec.Raw
+    card: CardSummary | None = None
 
 
-_derived_tail = msgspec.json.Decoder(_DerivedTail)
+_tail = msgspec.json.Decoder(_Tail)
 _DERIVED_KEY = b',"derived":'
 
 
-def notice_json_of(document: bytes) -> bytes | None:
-    """The notice's own JSON inside a notices-index document (`_source` as stored), cut out
-    where `notice_document` spliced `derived` in; None when the document does not end with
-    that one key (then the caller decodes it). Cheaper for the node than excluding `derived`
-    from `_source`, which makes it parse and rewrite every hit."""
+def split_document(document: bytes) -> tuple[bytes, CardSummary | None] | None:
+    """A notices- or procedures-index document (`_source` as stored) cut where `derived` was
+    spliced in: the notice's own JSON, and the card's summary on a procedures document.
+
+    None when the document does not end with those keys alone: the caller then decodes it.
+    Cheaper for the node than excluding `derived` from `_source`, which makes it parse and
+    rewrite every hit, and for the API than decoding every notice.
+    """
     at = document.rfind(_DERIVED_KEY)
     if at < 0:
         return None
     try:
-        _derived_tail.decode(b"{" + document[at + 1 :])
+        tail = _tail.decode(b"{" + document[at + 1 :])
     except msgspec.MsgspecError:
         return None
-    return document[:at] + b"}"
+    return document[:at] + b"}", tail.card
 
 
 def card_document(
@@ -177,7 +179,7 @@ def decode_card_body(source: dict[str, Any]) -> CardBody:
     return msgspec.convert(source["card"], CardBody)
 
 
-def card_of(body: CardBody, notice: Notice) -> ProcedureCard:
+def card_of(body: CardSummary, notice: Notice) -> ProcedureCard:
     """The card a procedures document holds: its `card` object and the notice it shows."""
     return ProcedureCard(
         procedure_id=body.procedure_id,

@@ -1,8 +1,8 @@
 """An OpenSearch `_search` answer -> SearchResult (hits, total, facets, next cursor).
 
 The answer is decoded in one pass into the Structs below: no intermediate dicts. A hit's
-`_source` is passed on as the notice's JSON (its `derived` object cut off), decoded only when
-read; grouped, it is decoded into its card, whose notice the card corrects.
+`_source` is passed on as the notice's JSON (what follows it, `derived` and a card's summary,
+cut off), decoded only when read.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import msgspec
 from scope_shared.schema import Notice
 from scope_shared.store.contract import FacetBucket, Hit, ProcedureCard, SearchQuery, SearchResult
 from scope_shared.store.opensearch.cursor import SortValue, encode_cursor
-from scope_shared.store.opensearch.documents import CardBody, card_of, notice_json_of
+from scope_shared.store.opensearch.documents import CardBody, card_of, split_document
 
 
 class _CardSource(Notice, frozen=True, kw_only=True):
@@ -67,14 +67,15 @@ def _card(source: msgspec.Raw) -> ProcedureCard:
 
 def _hit(raw: _Hit, *, grouped: bool, scored: bool) -> Hit:
     score = raw.score if scored else None
-    if grouped:
-        card = _card(raw.source)
-        return Hit.of(card.notice, card=card, score=score, highlights=raw.highlight)
     document = bytes(raw.source)
-    notice_json = notice_json_of(document)
-    if notice_json is None:
+    split = split_document(document)
+    if split is None or (grouped and split[1] is None):
+        if grouped:
+            card = _card(raw.source)
+            return Hit.of(card.notice, card=card, score=score, highlights=raw.highlight)
         return Hit.of(_notice.decode(document), score=score, highlights=raw.highlight)
-    return Hit.of_json(notice_json, score=score, highlights=raw.highlight)
+    notice_json, summary = split
+    return Hit.of_json(notice_json, procedure=summary, score=score, highlights=raw.highlight)
 
 
 def search_result(answer: str | bytes, query: SearchQuery) -> SearchResult:
