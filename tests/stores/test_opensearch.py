@@ -14,6 +14,8 @@ from typing import Any, get_args, get_origin
 
 import msgspec
 import pytest
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import ConnectionTimeout, NotFoundError
 
 from scope_shared.schema import Amount, Notice, NoticeType, Place
 from scope_shared.store import SearchQuery, procedure_card
@@ -305,6 +307,30 @@ async def test_an_unreachable_node_gives_retryable_outcomes(corpus: list[Notice]
         assert await store.ping() is False
     finally:
         await store.close()
+
+
+async def test_search_errors_are_raised_as_opensearch_py_raises_them(opensearch_url: str) -> None:
+    missing = OpenSearchStore(opensearch_url, index_prefix=f"missing-{uuid.uuid4().hex[:8]}")
+    unreachable = OpenSearchStore(f"http://127.0.0.1:{free_port()}", index_prefix="nowhere")
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(30)
+
+    silent = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    slow = OpenSearchStore(f"http://127.0.0.1:{port}", index_prefix="slow", timeout=0.3)
+    try:
+        with pytest.raises(NotFoundError) as not_found:
+            await missing.search(SearchQuery())
+        assert not_found.value.error == "index_not_found_exception"
+        with pytest.raises(OpenSearchConnectionError):
+            await unreachable.search(SearchQuery())
+        with pytest.raises(ConnectionTimeout):
+            await slow.search(SearchQuery())
+    finally:
+        for store in (missing, unreachable, slow):
+            await store.close()
+        silent.close()
 
 
 # --- reindex ---------------------------------------------------------------------------------

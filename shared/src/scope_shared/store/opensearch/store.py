@@ -139,9 +139,8 @@ class OpenSearchStore:
         body = _encoder.encode(search_body(query))
         kind: IndexKind = "procedures" if query.group_by_procedure else "notices"
         answer = await self._client.transport.perform_raw(
-            "POST", f"/{self.names.alias(kind)}/_search", params={}, body=body,
-            request_timeout=self._timeout,
-        )  # fmt: skip
+            "POST", f"/{self.names.alias(kind)}/_search", body=body, seconds=self._timeout
+        )
         return search_result(answer, query)
 
     async def reindex(
