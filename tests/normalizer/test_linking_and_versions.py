@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
-from scope_normalizer.linking import ProcedureLinker, similarity, title_words
+from scope_normalizer.linking import (
+    BUYER_PREFIX,
+    BuyerCandidates,
+    ProcedureLinker,
+    similarity,
+    title_words,
+)
 from scope_normalizer.versions import VersionLedger
 from scope_shared.bus import MemoryKeyValue
 from scope_shared.schema import (
@@ -126,6 +133,70 @@ async def test_scored_match_rejects(change: dict[str, object], why: str) -> None
     other = await linker.link(_notice(source, source_id, **args))  # type: ignore[arg-type]
     assert other.procedure_match is ProcedureMatch.OWN, why
     assert other.procedure_id == other.id
+
+
+class RacingKeyValue(MemoryKeyValue):
+    """Another worker links a notice of the same buyer between each read and write here."""
+
+    def __init__(self, rival: Notice) -> None:
+        super().__init__()
+        self.rival: Notice | None = rival
+        self.buyer_reads = 0
+
+    async def get(self, key: str) -> tuple[bytes, int] | None:
+        if key.startswith(BUYER_PREFIX):
+            self.buyer_reads += 1
+        return await super().get(key)
+
+    async def _race(self) -> None:
+        if self.rival is not None:
+            rival, self.rival = self.rival, None
+            await ProcedureLinker(self).link(rival)
+
+    async def create(self, key: str, value: bytes) -> bool:
+        if key.startswith(BUYER_PREFIX):
+            await self._race()
+        return await super().create(key, value)
+
+    async def update(self, key: str, value: bytes, revision: int) -> bool:
+        if key.startswith(BUYER_PREFIX):
+            await self._race()
+        return await super().update(key, value, revision)
+
+
+@pytest.mark.parametrize("first_of_buyer", [True, False])
+async def test_concurrent_links_of_one_buyer_keep_both_candidates(first_of_buyer: bool) -> None:
+    rival = _notice("france_boamp", "26-9", siret=SIRET, title="Fourniture de repas scolaires")
+    store = RacingKeyValue(rival)
+    linker = ProcedureLinker(store)
+    if not first_of_buyer:  # the buyer's entry exists: the race is on update, else on create
+        await linker.link(
+            _notice("france_boamp", "26-0", siret=SIRET, title="Nettoyage des locaux")
+        )
+        store.rival = rival
+    await linker.link(_notice("france_boamp", "26-1", siret=SIRET))
+    assert store.rival is None, "the rival wrote in between"
+    found = await store.get(BUYER_PREFIX + SIRET)
+    assert found is not None
+    remembered = {c.procedure_id for c in msgspec.json.decode(found[0], type=BuyerCandidates).items}
+    expected = {"france_boamp:26-1", "france_boamp:26-9"} | (
+        set() if first_of_buyer else {"france_boamp:26-0"}
+    )
+    assert remembered == expected
+    # A twin in another source is matched on the candidate that survived the race.
+    twin = await linker.link(_notice("europe_ted", "5-2026", siret=SIRET))
+    assert twin.procedure_id == "france_boamp:26-1"
+    assert twin.procedure_match is ProcedureMatch.SCORED
+
+
+async def test_a_notice_reads_its_buyer_entry_once() -> None:
+    store = RacingKeyValue(_notice("france_boamp", "26-9", siret=SIRET))
+    store.rival = None
+    linker = ProcedureLinker(store)
+    await linker.link(_notice("france_boamp", "26-1", siret=SIRET))
+    store.buyer_reads = 0
+    await linker.link(_notice("europe_ted", "5-2026", siret=SIRET))  # scored, then remembered
+    assert store.buyer_reads == 1
 
 
 def test_title_words_fold_accents_and_drop_stop_words() -> None:

@@ -22,7 +22,10 @@ from datetime import datetime, timedelta
 import msgspec
 
 from scope_shared.bus import KeyValueStore
+from scope_shared.logging import get_logger
 from scope_shared.schema import Notice, ProcedureMatch
+
+log = get_logger(stage="link")
 
 KEY_PREFIX = "key:"
 BUYER_PREFIX = "buyer:"
@@ -35,6 +38,8 @@ MAX_DAYS_APART = 180
 """A call and its award, or a notice and its twin in another bulletin, are months apart at most."""
 MAX_CANDIDATES = 200
 """Recent procedures remembered per buyer for scored matching."""
+REMEMBER_ATTEMPTS = 5
+"""Compare-and-set attempts to add a buyer's candidate when other workers change it too."""
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP_WORDS = frozenset(
@@ -107,18 +112,25 @@ class ProcedureLinker:
 
     async def link(self, notice: Notice) -> Notice:
         """The notice with its procedure id and the rule that set it; registers its keys."""
-        procedure_id, match = await self._resolve(notice)
+        buyer_key = (
+            BUYER_PREFIX + notice.buyer.siret if notice.buyer and notice.buyer.siret else None
+        )
+        # Read once: what scoring compares with is also what remembering starts from.
+        buyer_entry = await self.store.get(buyer_key) if buyer_key else None
+        procedure_id, match = await self._resolve(notice, buyer_entry)
         keys = [notice.id, *(r.notice_id for r in notice.related)]
         if notice.procedure_match is not ProcedureMatch.OWN:
             keys.append(notice.procedure_id)
         binding = f"{match.value}\t{procedure_id}".encode()
         for key in keys:
             await self.store.create(KEY_PREFIX + key, binding)
-        if notice.buyer is not None and notice.buyer.siret:
-            await self._remember_buyer(notice, procedure_id)
+        if buyer_key:
+            await self._remember_buyer(notice, procedure_id, buyer_key, buyer_entry)
         return msgspec.structs.replace(notice, procedure_id=procedure_id, procedure_match=match)
 
-    async def _resolve(self, notice: Notice) -> tuple[str, ProcedureMatch]:
+    async def _resolve(
+        self, notice: Notice, buyer_entry: tuple[bytes, int] | None
+    ) -> tuple[str, ProcedureMatch]:
         strong = notice.procedure_match is not ProcedureMatch.OWN
         keys: list[tuple[str, ProcedureMatch]] = []
         if strong:
@@ -135,7 +147,7 @@ class ProcedureLinker:
             return notice.procedure_id, notice.procedure_match
         if notice.related:
             return notice.related[0].notice_id, ProcedureMatch.NOTICE_LINK
-        scored = await self._scored_match(notice)
+        scored = _scored_match(notice, buyer_entry)
         if scored:
             return scored, ProcedureMatch.SCORED
         return notice.id, ProcedureMatch.OWN
@@ -147,30 +159,11 @@ class ProcedureLinker:
         rule, _, procedure_id = found[0].decode().partition("\t")
         return procedure_id, ProcedureMatch(rule)
 
-    async def _scored_match(self, notice: Notice) -> str | None:
-        if notice.buyer is None or not notice.buyer.siret:
-            return None
-        found = await self.store.get(BUYER_PREFIX + notice.buyer.siret)
-        if found is None:
-            return None
-        words = title_words(notice.title)
-        division = notice.cpv_main[:2] if notice.cpv_main else None
-        best, best_score = None, SCORE_THRESHOLD
-        for candidate in _candidates_decoder.decode(found[0]).items:
-            if candidate.source == notice.source:
-                continue
-            if division and candidate.cpv_division and division != candidate.cpv_division:
-                continue
-            if abs(candidate.published_at - notice.published_at) > timedelta(days=MAX_DAYS_APART):
-                continue
-            score = similarity(words, set(candidate.words))
-            if score >= best_score:
-                best, best_score = candidate.procedure_id, score
-        return best
-
-    async def _remember_buyer(self, notice: Notice, procedure_id: str) -> None:
-        assert notice.buyer is not None and notice.buyer.siret
-        key = BUYER_PREFIX + notice.buyer.siret
+    async def _remember_buyer(
+        self, notice: Notice, procedure_id: str, key: str, found: tuple[bytes, int] | None
+    ) -> None:
+        """Add the notice's procedure to its buyer's recent candidates, compare-and-set: on a
+        concurrent change (another worker, same buyer) read again and retry."""
         entry = BuyerCandidate(
             procedure_id=procedure_id,
             source=notice.source,
@@ -178,13 +171,38 @@ class ProcedureLinker:
             cpv_division=notice.cpv_main[:2] if notice.cpv_main else None,
             published_at=notice.published_at,
         )
-        found = await self.store.get(key)
-        items = _candidates_decoder.decode(found[0]).items if found else []
-        if any(c.procedure_id == procedure_id and c.source == notice.source for c in items):
-            return
-        value = _encoder.encode(BuyerCandidates(items=[*items, entry][-MAX_CANDIDATES:]))
-        # Losing a concurrent update only drops a scoring candidate, never a notice.
-        if found is None:
-            await self.store.create(key, value)
-        else:
-            await self.store.update(key, value, found[1])
+        for attempt in range(REMEMBER_ATTEMPTS):
+            if attempt:
+                found = await self.store.get(key)
+            items = _candidates_decoder.decode(found[0]).items if found else []
+            if any(c.procedure_id == procedure_id and c.source == notice.source for c in items):
+                return
+            value = _encoder.encode(BuyerCandidates(items=[*items, entry][-MAX_CANDIDATES:]))
+            if found is None:
+                stored = await self.store.create(key, value)
+            else:
+                stored = await self.store.update(key, value, found[1])
+            if stored:
+                return
+        # Only a scoring candidate is lost, never a notice; worth knowing if it happens often.
+        log.warning("buyer_candidate_dropped", notice_id=notice.id, attempts=REMEMBER_ATTEMPTS)
+
+
+def _scored_match(notice: Notice, found: tuple[bytes, int] | None) -> str | None:
+    """The best candidate procedure of another source among the buyer's recent ones."""
+    if found is None:
+        return None
+    words = title_words(notice.title)
+    division = notice.cpv_main[:2] if notice.cpv_main else None
+    best, best_score = None, SCORE_THRESHOLD
+    for candidate in _candidates_decoder.decode(found[0]).items:
+        if candidate.source == notice.source:
+            continue
+        if division and candidate.cpv_division and division != candidate.cpv_division:
+            continue
+        if abs(candidate.published_at - notice.published_at) > timedelta(days=MAX_DAYS_APART):
+            continue
+        score = similarity(words, set(candidate.words))
+        if score >= best_score:
+            best, best_score = candidate.procedure_id, score
+    return best
