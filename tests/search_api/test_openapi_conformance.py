@@ -51,8 +51,9 @@ class ServedApi:
         await store.setup()
         await store.index(self.corpus)
         settings = api_settings(nats_url=[self.nats_url], nats_connect_timeout=5.0)
+        # No aiohttp access log, as the service runs (`service.serve`): the API logs its own.
         server = TestServer(create_app(settings, store=store), host="127.0.0.1")
-        await server.start_server()
+        await server.start_server(access_log=None)
         self.url = str(server.make_url("")).rstrip("/")
         self._ready.set()
         await self._stop.wait()
