@@ -314,11 +314,15 @@ async def test_search_errors_are_raised_as_opensearch_py_raises_them(opensearch_
     unreachable = OpenSearchStore(f"http://127.0.0.1:{free_port()}", index_prefix="nowhere")
 
     async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(30)
+        await reader.read()  # answers nothing; returns when the client hangs up
+        writer.close()
 
     silent = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     port = silent.sockets[0].getsockname()[1]
-    slow = OpenSearchStore(f"http://127.0.0.1:{port}", index_prefix="slow", timeout=0.3)
+    # Two hosts, so that the client keeps a real pool: a timeout must not mark a node dead.
+    slow = OpenSearchStore(
+        f"http://127.0.0.1:{port},http://localhost:{port}", index_prefix="slow", timeout=0.3
+    )
     try:
         with pytest.raises(NotFoundError) as not_found:
             await missing.search(SearchQuery())
@@ -327,10 +331,12 @@ async def test_search_errors_are_raised_as_opensearch_py_raises_them(opensearch_
             await unreachable.search(SearchQuery())
         with pytest.raises(ConnectionTimeout):
             await slow.search(SearchQuery())
+        assert len(slow._client.transport.connection_pool.connections) == 2
     finally:
         for store in (missing, unreachable, slow):
             await store.close()
         silent.close()
+        await silent.wait_closed()
 
 
 # --- reindex ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from scope_shared.schema.codes import (
     RawFormat,
     RelationKind,
 )
+from scope_shared.schema.layout import notice_layout
 from scope_shared.schema.notice import (
     NOTICE_SCHEMA_VERSION,
     Amount,
@@ -62,5 +63,6 @@ __all__ = [
     "UtcDatetime",
     "Winner",
     "make_raw_notice",
+    "notice_layout",
     "sha256_hex",
 ]

@@ -32,7 +32,7 @@ from typing import Annotated, Literal, Protocol
 
 import msgspec
 
-from scope_shared.schema import NOTICE_SCHEMA_VERSION, Notice
+from scope_shared.schema import Notice
 
 MAX_PAGE_SIZE = 100
 TOTAL_EXACT_UP_TO = 10_000
@@ -115,14 +115,6 @@ class CardSummary(msgspec.Struct, frozen=True, kw_only=True):
 
 _notice_encoder = msgspec.json.Encoder()
 _notice_decoder = msgspec.json.Decoder(Notice)
-_CURRENT_NOTICE_JSON = b'{"schema_version":%d,' % NOTICE_SCHEMA_VERSION
-
-
-def is_current_notice_json(data: bytes) -> bool:
-    """Whether `data`, a notice's JSON as a store keeps it, was written under this schema
-    version (the first field msgspec writes): only then is it the same bytes as encoding
-    the decoded notice again (an older one gains the new fields' defaults on decoding)."""
-    return data.startswith(_CURRENT_NOTICE_JSON)
 
 
 class Hit(msgspec.Struct, frozen=True, kw_only=True, dict=True):
@@ -134,8 +126,8 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     """
 
     notice_json: msgspec.Raw
-    """The notice, exactly as `msgspec.json.encode(notice)` writes it under the current
-    schema version; with grouping, the card's main notice (status and deadline corrected)."""
+    """The notice, exactly as `msgspec.json.encode(notice)` writes it; with grouping, the
+    card's main notice (status and deadline corrected)."""
     procedure: CardSummary | None = None
     """Set when grouping by procedure: the card, but for its notice (`card` has both)."""
     score: float | None = None
@@ -171,11 +163,8 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         score: float | None = None,
         highlights: dict[str, list[str]] | None = None,
     ) -> Hit:
-        """A hit for a notice's JSON as a store keeps it: passed on as is when written under
-        the current schema version, else decoded and encoded again (new fields' defaults)."""
-        if not is_current_notice_json(notice_json):
-            notice = _notice_decoder.decode(notice_json)
-            notice_json = _notice_encoder.encode(notice)
+        """A hit for a notice's stored JSON, which the store knows to be exactly its current
+        encoding (see `opensearch.documents.split_document`)."""
         return cls(
             notice_json=msgspec.Raw(notice_json),
             procedure=procedure,

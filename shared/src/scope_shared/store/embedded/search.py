@@ -139,15 +139,12 @@ def _hits(
     for row in rows:
         body = bodies[row[0]]
         score = -float(row[1]) if plan.scored_expression is not None else None  # type: ignore[arg-type]
-        if plan.mode is CARDS:
-            card = build_card(row[-2], row[-1], body)  # type: ignore[arg-type]
-            marked = highlights(card.notice, tokens) if tokens else {}
-            hits.append(Hit.of(card.notice, card=card, score=score, highlights=marked))
-        elif tokens:
-            notice = _notice_decoder.decode(body)
-            hits.append(Hit.of(notice, score=score, highlights=highlights(notice, tokens)))
-        else:
-            hits.append(Hit.of_json(body, score=score))
+        card = build_card(row[-2], row[-1], body) if plan.mode is CARDS else None  # type: ignore[arg-type]
+        # Decoded, not passed on as stored: a body written before a Notice field was added
+        # lacks it, and decoding fills it in.
+        notice = card.notice if card is not None else _notice_decoder.decode(body)
+        marked = highlights(notice, tokens) if tokens else {}
+        hits.append(Hit.of(notice, card=card, score=score, highlights=marked))
     return hits
 
 

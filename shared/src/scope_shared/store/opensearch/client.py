@@ -53,7 +53,7 @@ class RawConnection(AIOHttpConnection):
                 data: bytes = await response.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as error:
             raise ConnectionTimeout("TIMEOUT", str(error), error) from error
-        except aiohttp.ClientError as error:
+        except Exception as error:  # as perform_request: any failure to talk to the node
             raise ConnectionError("N/A", str(error), error) from error
         if not 200 <= response.status < 300:
             raise _error(response.status, data)
@@ -91,6 +91,10 @@ class RawTransport(AsyncTransport):
         connection: RawConnection = self.get_connection()
         try:
             data = await connection.perform_raw(method, url, body=body, seconds=seconds)
+        except ConnectionTimeout:
+            # A slow answer is no dead node (opensearch-py marks none with retry_on_timeout
+            # off): marking it would rotate every node of a busy cluster out of the pool.
+            raise
         except ConnectionError:
             self.mark_dead(connection)
             raise

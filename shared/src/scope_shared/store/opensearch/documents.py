@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from scope_shared.schema import Notice, NoticeStatus, NoticeType
+from scope_shared.schema import Notice, NoticeStatus, NoticeType, notice_layout
 from scope_shared.store.contract import CardSummary, ProcedureCard
 from scope_shared.store.derived import (
     buyer_ids,
@@ -39,6 +39,9 @@ class Derived(msgspec.Struct, frozen=True, kw_only=True):
     """The buyer's SIRET and SIREN (the SIRET's first nine digits when no SIREN is given)."""
     indexed_at: datetime
     """When this store wrote the document; `reindex` uses it to catch up concurrent writes."""
+    layout: str
+    """`notice_layout()` when the document was written: its notice's JSON is passed on as is
+    only while that is still the encoding of a Notice (`split_document`)."""
 
 
 class Member(msgspec.Struct, frozen=True, array_like=True):
@@ -91,6 +94,7 @@ def derived_fields(notice: Notice, indexed_at: datetime) -> Derived:
         nuts=sorted({p for code in nuts for p in nuts_prefixes(code)}),
         buyer_id=sorted(buyer_ids(notice)),
         indexed_at=indexed_at,
+        layout=notice_layout(),
     )
 
 
@@ -112,11 +116,15 @@ def notice_document(notice: Notice, indexed_at: datetime, derived: bytes | None 
     return _splice(_encoder.encode(notice), b'"derived":' + derived)
 
 
+class _Layout(msgspec.Struct):
+    layout: str | None = None
+
+
 class _Tail(msgspec.Struct, forbid_unknown_fields=True):
     """What `notice_document` and `card_document` splice after the notice, and nothing else
-    (a card's members are skipped: `CardSummary` ignores them)."""
+    (the other derived fields and a card's members are skipped)."""
 
-    derived: msgspec.Raw
+    derived: _Layout
     card: CardSummary | None = None
 
 
@@ -128,9 +136,10 @@ def split_document(document: bytes) -> tuple[bytes, CardSummary | None] | None:
     """A notices- or procedures-index document (`_source` as stored) cut where `derived` was
     spliced in: the notice's own JSON, and the card's summary on a procedures document.
 
-    None when the document does not end with those keys alone: the caller then decodes it.
-    Cheaper for the node than excluding `derived` from `_source`, which makes it parse and
-    rewrite every hit, and for the API than decoding every notice.
+    None when the document does not end with those keys alone, or was written under another
+    `notice_layout()` (a Notice field added since, say): the caller then decodes it. Cheaper
+    for the node than excluding `derived` from `_source`, which makes it parse and rewrite
+    every hit, and for the API than decoding every notice.
     """
     at = document.rfind(_DERIVED_KEY)
     if at < 0:
@@ -138,6 +147,8 @@ def split_document(document: bytes) -> tuple[bytes, CardSummary | None] | None:
     try:
         tail = _tail.decode(b"{" + document[at + 1 :])
     except msgspec.MsgspecError:
+        return None
+    if tail.derived.layout != notice_layout():
         return None
     return document[:at] + b"}", tail.card
 

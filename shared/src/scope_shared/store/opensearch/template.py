@@ -153,6 +153,7 @@ DERIVED_PROPERTIES: JsonObject = {
     "nuts": KEYWORD,
     "buyer_id": KEYWORD,
     "indexed_at": DATE,
+    "layout": {"type": "keyword", "index": False, "doc_values": False},
 }
 """Filter and facet values computed at indexing (see documents.derived_fields)."""
 
