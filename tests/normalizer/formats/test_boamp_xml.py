@@ -196,7 +196,7 @@ def test_xml_tree_has_the_opendatasoft_json_shape() -> None:
 @pytest.mark.parametrize(
     ("payload", "path"),
     [
-        (b"<ANNONCE><GESTION>", "$"),
+        (b"<ANNONCE><GESTION>", "/"),
         (b"<OTHER/>", "/"),
         (b"<ANNONCE><GESTION/></ANNONCE>", "/ANNONCE/DONNEES/OBJET/TITRE_MARCHE"),
     ],

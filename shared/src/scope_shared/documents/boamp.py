@@ -85,14 +85,21 @@ def _json_lines(data: bytes) -> list[Any]:
         raise PermanentError(f"neither JSON nor JSON lines: {exc}", field_path="$") from exc
 
 
-def split_dila_xml(data: bytes) -> Iterator[DocumentItem]:
-    """The one notice of a DILA `<ANNONCE>` file, its bytes untouched."""
+def parse_dila_xml(data: bytes) -> etree._Element:
+    """The `<ANNONCE>` root of a DILA notice file (no external entity, comment or PI);
+    PermanentError when the file is not well-formed or is another document."""
     try:
         root = etree.fromstring(data, parser=_PARSER)
     except etree.XMLSyntaxError as exc:
         raise PermanentError(f"not well-formed XML: {exc}", field_path="/") from exc
     if etree.QName(root).localname != "ANNONCE":
         raise PermanentError("the root element is not ANNONCE", field_path="/")
+    return root
+
+
+def split_dila_xml(data: bytes) -> Iterator[DocumentItem]:
+    """The one notice of a DILA `<ANNONCE>` file, its bytes untouched."""
+    root = parse_dila_xml(data)
     idweb = root.findtext("GESTION/REFERENCE/IDWEB")
     if not idweb or not idweb.strip():
         raise PermanentError(

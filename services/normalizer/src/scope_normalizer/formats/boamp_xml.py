@@ -11,26 +11,15 @@ notice URL; the BOAMP page URL is built from the IDWEB as Opendatasoft's `url_av
 
 from __future__ import annotations
 
-from lxml import etree
-
 from scope_normalizer.formats.boamp_common import NoticeDraft, build_notice
 from scope_normalizer.formats.boamp_legacy import map_legacy
 from scope_normalizer.values.boamp_tree import element_to_tree, node
-from scope_shared.errors import PermanentError
+from scope_shared.documents.boamp import parse_dila_xml
 from scope_shared.schema import Notice, RawNotice
-
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True
-)
 
 
 def map_notice(raw: RawNotice, payload: bytes) -> Notice:
-    try:
-        root = etree.fromstring(payload, parser=_PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise PermanentError(f"not well-formed XML: {exc}", field_path="$") from exc
-    if etree.QName(root).localname != "ANNONCE":
-        raise PermanentError("the root element is not ANNONCE", field_path="/")
+    root = parse_dila_xml(payload)
     tree = node(element_to_tree(root)) or {}
     draft = NoticeDraft()
     map_legacy(draft, tree.get("GESTION"), tree.get("DONNEES"))
