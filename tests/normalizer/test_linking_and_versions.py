@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -187,6 +188,33 @@ async def test_concurrent_links_of_one_buyer_keep_both_candidates(first_of_buyer
     twin = await linker.link(_notice("europe_ted", "5-2026", siret=SIRET))
     assert twin.procedure_id == "france_boamp:26-1"
     assert twin.procedure_match is ProcedureMatch.SCORED
+
+
+class YieldingKeyValue(MemoryKeyValue):
+    """Each call lets other tasks run, as a network round trip does."""
+
+    async def get(self, key: str) -> tuple[bytes, int] | None:
+        await asyncio.sleep(0)
+        return await super().get(key)
+
+    async def create(self, key: str, value: bytes) -> bool:
+        await asyncio.sleep(0)
+        return await super().create(key, value)
+
+    async def update(self, key: str, value: bytes, revision: int) -> bool:
+        await asyncio.sleep(0)
+        return await super().update(key, value, revision)
+
+
+async def test_notices_of_one_buyer_linked_at_once_are_all_remembered() -> None:
+    store = YieldingKeyValue()
+    linker = ProcedureLinker(store)
+    notices = [_notice("france_decp", f"c-{i}", siret=SIRET) for i in range(40)]
+    await asyncio.gather(*(linker.link(n) for n in notices))
+    found = await store.get(BUYER_PREFIX + SIRET)
+    assert found is not None
+    remembered = {c.procedure_id for c in msgspec.json.decode(found[0], type=BuyerCandidates).items}
+    assert remembered == {n.id for n in notices}
 
 
 async def test_a_notice_reads_its_buyer_entry_once() -> None:

@@ -15,6 +15,8 @@ The first procedure id a key is bound to stays: a later, weaker link never moves
 
 from __future__ import annotations
 
+import asyncio
+import random
 import re
 import unicodedata
 from datetime import datetime, timedelta
@@ -39,7 +41,10 @@ MAX_DAYS_APART = 180
 MAX_CANDIDATES = 200
 """Recent procedures remembered per buyer for scored matching."""
 REMEMBER_ATTEMPTS = 5
-"""Compare-and-set attempts to add a buyer's candidate when other workers change it too."""
+"""Compare-and-set attempts to add a buyer's candidate when other replicas change it too."""
+REMEMBER_BACKOFF = 0.005
+"""Seconds: the jittered back-off before a retry is drawn below this, doubled each attempt."""
+BUYER_LOCKS = 64
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP_WORDS = frozenset(
@@ -109,6 +114,9 @@ def similarity(a: set[str], b: set[str]) -> float:
 class ProcedureLinker:
     def __init__(self, store: KeyValueStore) -> None:
         self.store = store
+        # Notices of one buyer mapped at once by this process take turns on its entry, so
+        # that compare-and-set conflicts come only from other replicas. Striped: bounded.
+        self._buyer_locks = [asyncio.Lock() for _ in range(BUYER_LOCKS)]
 
     async def link(self, notice: Notice) -> Notice:
         """The notice with its procedure id and the rule that set it; registers its keys."""
@@ -163,7 +171,7 @@ class ProcedureLinker:
         self, notice: Notice, procedure_id: str, key: str, found: tuple[bytes, int] | None
     ) -> None:
         """Add the notice's procedure to its buyer's recent candidates, compare-and-set: on a
-        concurrent change (another worker, same buyer) read again and retry."""
+        concurrent change (another task or replica, same buyer) read again and retry."""
         entry = BuyerCandidate(
             procedure_id=procedure_id,
             source=notice.source,
@@ -171,11 +179,22 @@ class ProcedureLinker:
             cpv_division=notice.cpv_main[:2] if notice.cpv_main else None,
             published_at=notice.published_at,
         )
+        async with self._buyer_locks[hash(key) % BUYER_LOCKS]:
+            await self._add_candidate(key, entry, found)
+
+    async def _add_candidate(
+        self, key: str, entry: BuyerCandidate, found: tuple[bytes, int] | None
+    ) -> None:
+        procedure_id = entry.procedure_id
         for attempt in range(REMEMBER_ATTEMPTS):
+            if attempt > 1:
+                # Changed again: another replica writes it too; back off (full jitter).
+                await asyncio.sleep(random.uniform(0, REMEMBER_BACKOFF * 2**attempt))  # noqa: S311
             if attempt:
+                # The entry read before taking the lock was stale, or changed since.
                 found = await self.store.get(key)
             items = _candidates_decoder.decode(found[0]).items if found else []
-            if any(c.procedure_id == procedure_id and c.source == notice.source for c in items):
+            if any(c.procedure_id == procedure_id and c.source == entry.source for c in items):
                 return
             value = _encoder.encode(BuyerCandidates(items=[*items, entry][-MAX_CANDIDATES:]))
             if found is None:
@@ -185,7 +204,9 @@ class ProcedureLinker:
             if stored:
                 return
         # Only a scoring candidate is lost, never a notice; worth knowing if it happens often.
-        log.warning("buyer_candidate_dropped", notice_id=notice.id, attempts=REMEMBER_ATTEMPTS)
+        log.warning(
+            "buyer_candidate_dropped", procedure_id=procedure_id, attempts=REMEMBER_ATTEMPTS
+        )
 
 
 def _scored_match(notice: Notice, found: tuple[bytes, int] | None) -> str | None:
