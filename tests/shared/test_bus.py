@@ -10,18 +10,23 @@ import nats
 import pytest
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig
 
 from scope_shared.bus import (
     DEAD_STREAM,
     NORMALIZER_CONSUMER,
+    NOTICE_VERSIONS_BUCKET,
     NOTICES_STREAM,
+    PROCEDURES_BUCKET,
     RAW_STREAM,
     ConsumerRunner,
     ConsumerSpec,
+    NatsKeyValue,
     decode_raw,
     ensure_topology,
     harvester_state_bucket,
     headers,
+    kv_bucket,
     per_message,
     publish_raw,
     raw_payload,
@@ -325,3 +330,15 @@ async def test_kv_cursor_survives_server_restart(nats_server: NatsServer) -> Non
     entry = await kv.get("france_boamp.cursor")
     assert entry.value == b'{"date": "2026-01-21", "id": "26-7298"}'
     await nc.close()
+
+
+async def test_kv_buckets_read_by_direct_get_even_when_created_before(js: JetStreamContext) -> None:
+    await js.create_key_value(KeyValueConfig(bucket=NOTICE_VERSIONS_BUCKET, history=1))
+    assert not (await js.stream_info(f"KV_{NOTICE_VERSIONS_BUCKET}")).config.allow_direct
+    versions = NatsKeyValue(await kv_bucket(js, NOTICE_VERSIONS_BUCKET))
+    assert (await js.stream_info(f"KV_{NOTICE_VERSIONS_BUCKET}")).config.allow_direct
+    assert await versions.create("france_boamp:26-1", b"v1")
+    assert await versions.get("france_boamp:26-1") == (b"v1", 1)
+    fresh = await kv_bucket(js, PROCEDURES_BUCKET)
+    assert (await js.stream_info(f"KV_{PROCEDURES_BUCKET}")).config.allow_direct
+    assert fresh is not None
