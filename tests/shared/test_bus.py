@@ -332,13 +332,15 @@ async def test_kv_cursor_survives_server_restart(nats_server: NatsServer) -> Non
     await nc.close()
 
 
-async def test_kv_buckets_read_by_direct_get_even_when_created_before(js: JetStreamContext) -> None:
-    await js.create_key_value(KeyValueConfig(bucket=NOTICE_VERSIONS_BUCKET, history=1))
-    assert not (await js.stream_info(f"KV_{NOTICE_VERSIONS_BUCKET}")).config.allow_direct
-    versions = NatsKeyValue(await kv_bucket(js, NOTICE_VERSIONS_BUCKET))
-    assert (await js.stream_info(f"KV_{NOTICE_VERSIONS_BUCKET}")).config.allow_direct
-    assert await versions.create("france_boamp:26-1", b"v1")
-    assert await versions.get("france_boamp:26-1") == (b"v1", 1)
-    fresh = await kv_bucket(js, PROCEDURES_BUCKET)
+async def test_kv_buckets_are_created_for_direct_gets_and_older_ones_still_work(
+    js: JetStreamContext,
+) -> None:
+    fresh = NatsKeyValue(await kv_bucket(js, PROCEDURES_BUCKET))
     assert (await js.stream_info(f"KV_{PROCEDURES_BUCKET}")).config.allow_direct
-    assert fresh is not None
+    assert await fresh.create("key:a", b"1")
+    assert await fresh.get("key:a") == (b"1", 1)
+    await js.create_key_value(KeyValueConfig(bucket=NOTICE_VERSIONS_BUCKET, history=1))
+    older = NatsKeyValue(await kv_bucket(js, NOTICE_VERSIONS_BUCKET))
+    assert not (await js.stream_info(f"KV_{NOTICE_VERSIONS_BUCKET}")).config.allow_direct
+    assert await older.create("france_boamp:26-1", b"v1")
+    assert await older.get("france_boamp:26-1") == (b"v1", 1)

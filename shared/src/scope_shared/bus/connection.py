@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -89,14 +88,16 @@ async def ensure_streams(js: JetStreamContext, settings: CommonSettings) -> None
 async def kv_bucket(js: JetStreamContext, name: str, replicas: int = 1) -> KeyValue:
     """One of the KV buckets declared in `KV_BUCKETS`, created on first use.
 
-    A bucket on one server is read by direct get (`allow_direct`): the value comes back as
-    the message itself rather than base64 inside a JSON answer, which made the normaliser,
-    eight key-value round trips a notice, 15 % faster. Such a bucket created before is
-    switched over. A replicated bucket keeps reads through its leader: a direct get may be
-    answered by a follower a moment behind, and linking and versioning read to decide.
+    A bucket on one server is created for direct gets (`allow_direct`, as `nats kv add`
+    does): a value comes back as the message itself rather than base64 inside a JSON answer,
+    which made the normaliser, eight key-value round trips a notice, 15 % faster. A
+    replicated bucket keeps reads through its leader: a direct get may be answered by a
+    follower a moment behind, and linking and versioning read to decide. A bucket created
+    before is left as it is (changing it takes a permission the services do not have; an
+    operator may: `nats stream edit KV_<bucket> --allow-direct`).
     """
     try:
-        bucket = await js.key_value(name)
+        return await js.key_value(name)
     except nats.js.errors.BucketNotFoundError:
         return await js.create_key_value(
             KeyValueConfig(
@@ -108,12 +109,6 @@ async def kv_bucket(js: JetStreamContext, name: str, replicas: int = 1) -> KeyVa
                 direct=replicas <= 1,
             )
         )
-    config = (await js.stream_info(f"KV_{name}")).config
-    if config.allow_direct or (config.num_replicas or 1) > 1:
-        return bucket
-    await js.update_stream(dataclasses.replace(config, allow_direct=True))
-    log.info("kv_direct_get_enabled", bucket=name)
-    return await js.key_value(name)
 
 
 async def harvester_state_bucket(js: JetStreamContext) -> KeyValue:
