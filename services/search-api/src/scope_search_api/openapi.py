@@ -18,10 +18,9 @@ from scope_search_api.routes.feeds import FEED_PARAMS_ALL
 from scope_search_api.routes.notices import NOTICES_PARAMS
 from scope_search_api.routes.reference import CPV_PARAMS, DEPARTMENT_PARAMS
 from scope_search_api.settings import ApiSettings
-from scope_search_api.views import RESPONSE_TYPES
+from scope_search_api.views import RESPONSE_TYPES, SCHEMA_REF
 from scope_shared.store import TOTAL_EXACT_UP_TO
 
-REF = "#/components/schemas/{name}"
 API_VERSION = "1.0.0"
 
 DESCRIPTION = f"""French and EU public-procurement notices (BOAMP, TED, DECP, OCDS publishers,
@@ -96,7 +95,7 @@ def parameters(params: tuple[Param, ...]) -> list[dict[str, Any]]:
 
 
 def _ref(name: str) -> dict[str, str]:
-    return {"$ref": REF.format(name=name)}
+    return {"$ref": SCHEMA_REF.format(name=name)}
 
 
 def _json(name: str, description: str, *, cached: bool = True) -> dict[str, Any]:
@@ -279,7 +278,7 @@ def _other_paths() -> dict[str, Any]:
 
 
 def build_openapi(settings: ApiSettings) -> dict[str, Any]:
-    _, components = msgspec.json.schema_components(RESPONSE_TYPES, ref_template=REF)
+    _, components = msgspec.json.schema_components(RESPONSE_TYPES, ref_template=SCHEMA_REF)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -112,6 +112,13 @@ class CardSummary(msgspec.Struct, frozen=True, kw_only=True):
     sources: list[str]
     updated_at: datetime
 
+    def with_notice(self, notice: Notice) -> ProcedureCard:
+        """The whole card, showing `notice` (a summary kept or stored apart from it)."""
+        return ProcedureCard(
+            notice=notice,
+            **{name: getattr(self, name) for name in CardSummary.__struct_fields__},
+        )
+
 
 _notice_encoder = msgspec.json.Encoder()
 _notice_decoder = msgspec.json.Decoder(Notice)
@@ -144,11 +151,11 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         highlights: dict[str, list[str]] | None = None,
     ) -> Hit:
         """A hit for a notice already decoded (kept: `notice` does not decode it again)."""
-        hit = cls(
-            notice_json=msgspec.Raw(_notice_encoder.encode(notice)),
+        hit = cls.of_json(
+            _notice_encoder.encode(notice),
             procedure=card.summary() if card is not None else None,
             score=score,
-            highlights=highlights or {},
+            highlights=highlights,
         )
         hit.__dict__["notice"] = notice
         hit.__dict__["card"] = card
@@ -180,9 +187,7 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     def card(self) -> ProcedureCard | None:
         """The procedure card when grouping by procedure, with the hit's notice as its own."""
         summary = self.procedure
-        if summary is None:
-            return None
-        return ProcedureCard(notice=self.notice, **msgspec.structs.asdict(summary))
+        return summary.with_notice(self.notice) if summary is not None else None
 
 
 class FacetBucket(msgspec.Struct, frozen=True):

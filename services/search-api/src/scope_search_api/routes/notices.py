@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
 from aiohttp import web
 from multidict import MultiDict
 
@@ -61,17 +62,7 @@ def _facets(facets: dict[str, list[FacetBucket]]) -> dict[str, list[FacetValue]]
 
 def _hit(hit: Hit) -> SearchHit:
     card = hit.procedure
-    summary = (
-        ProcedureSummary(
-            procedure_id=card.procedure_id,
-            notice_ids=card.notice_ids,
-            notice_types=card.notice_types,
-            sources=card.sources,
-            updated_at=card.updated_at,
-        )
-        if card is not None
-        else None
-    )
+    summary = ProcedureSummary(**msgspec.structs.asdict(card)) if card is not None else None
     return SearchHit(
         notice=hit.notice_json, score=hit.score, highlights=hit.highlights, procedure=summary
     )

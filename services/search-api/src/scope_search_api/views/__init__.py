@@ -25,6 +25,7 @@ from scope_search_api.views.reference import (
     RegionList,
 )
 from scope_search_api.views.search import (
+    SCHEMA_REF,
     FacetValue,
     PageLinks,
     ProcedureSummary,
@@ -52,6 +53,7 @@ RESPONSE_TYPES: tuple[type, ...] = (
 
 __all__ = [
     "RESPONSE_TYPES",
+    "SCHEMA_REF",
     "CpvEntry",
     "CpvList",
     "DepartmentEntry",

@@ -7,8 +7,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
+SCHEMA_REF = "#/components/schemas/{name}"
+"""Where the OpenAPI document (openapi.py) puts the schema of each Struct, by name."""
+
 NoticeJson = Annotated[
-    msgspec.Raw, msgspec.Meta(extra_json_schema={"$ref": "#/components/schemas/Notice"})
+    msgspec.Raw, msgspec.Meta(extra_json_schema={"$ref": SCHEMA_REF.format(name="Notice")})
 ]
 """A notice already encoded (the store's JSON of it, sent as is), documented as a Notice."""
 

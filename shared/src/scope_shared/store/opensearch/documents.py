@@ -190,20 +190,8 @@ def decode_card_body(source: dict[str, Any]) -> CardBody:
     return msgspec.convert(source["card"], CardBody)
 
 
-def card_of(body: CardSummary, notice: Notice) -> ProcedureCard:
-    """The card a procedures document holds: its `card` object and the notice it shows."""
-    return ProcedureCard(
-        procedure_id=body.procedure_id,
-        notice=notice,
-        notice_ids=body.notice_ids,
-        notice_types=body.notice_types,
-        sources=body.sources,
-        updated_at=body.updated_at,
-    )
-
-
 def decode_card(source: dict[str, Any]) -> ProcedureCard:
-    return card_of(decode_card_body(source), decode_notice(source))
+    return decode_card_body(source).with_notice(decode_notice(source))
 
 
 def decode_history(source: dict[str, Any]) -> Notice:

@@ -12,15 +12,23 @@ from typing import Any
 import msgspec
 
 from scope_shared.schema import Notice
-from scope_shared.store.contract import FacetBucket, Hit, ProcedureCard, SearchQuery, SearchResult
+from scope_shared.store.contract import (
+    CardSummary,
+    FacetBucket,
+    Hit,
+    ProcedureCard,
+    SearchQuery,
+    SearchResult,
+)
 from scope_shared.store.opensearch.cursor import SortValue, encode_cursor
-from scope_shared.store.opensearch.documents import CardBody, card_of, split_document
+from scope_shared.store.opensearch.documents import split_document
 
 
 class _CardSource(Notice, frozen=True, kw_only=True):
     """A procedures-index `_source`: the main notice's fields, and the card's under `card`."""
 
-    card: CardBody
+    card: CardSummary
+    """The card's own fields; its members are skipped."""
 
 
 class _Hit(msgspec.Struct):
@@ -62,7 +70,7 @@ _card_source = msgspec.json.Decoder(_CardSource)
 def _card(source: msgspec.Raw) -> ProcedureCard:
     decoded = _card_source.decode(source)
     fields = {f: getattr(decoded, f) for f in Notice.__struct_fields__}
-    return card_of(decoded.card, Notice(**fields))
+    return decoded.card.with_notice(Notice(**fields))
 
 
 def _hit(raw: _Hit, *, grouped: bool, scored: bool) -> Hit:
