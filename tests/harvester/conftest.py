@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from nats.js import JetStreamContext
 
-from scope_harvester.base import Harvester, HarvestRun, RunReport, Window
+from scope_harvester.base import Harvester, HarvestRun, Lane, RunReport, Window
 from scope_harvester.http import PoliteClient, Politeness
 from scope_harvester.settings import SourceConfig
 from scope_harvester.state import StateStore
@@ -56,12 +56,13 @@ def harvest(js: JetStreamContext, states: StateStore) -> HarvestFn:
         politeness: Politeness = FAST,
         options: dict[str, Any] | None = None,
         failure_ratio: float = 0.5,
+        lane: Lane = "live",
     ) -> RunReport:
         config = SourceConfig(base_url=base_url, options=options or {})
         async with PoliteClient(politeness) as http:
             harvester = cls(name or cls.kind, config, http)
             return await HarvestRun(harvester, js, states, failure_ratio=failure_ratio).run(
-                window or Window()
+                window or Window(), lane
             )
 
     return run

@@ -158,3 +158,28 @@ async def test_day_that_changes_while_paged_is_walked_again(
     assert report.status == "ok"
     assert await _published_ids(js) == IDWEBS
     assert len(replay.queries) > 3
+
+
+async def test_window_run_by_hand_leaves_the_live_cursor(
+    serve, harvest: HarvestFn, js: JetStreamContext, states: StateStore
+) -> None:
+    url = await serve(BoampReplay(RECORDS).app())
+    await states.save_cursor("france_boamp", "live", "2026-01-10")
+    report = await harvest(FranceBoamp, url, window=DAY, lane="window")
+    assert (report.status, report.counts.published) == ("ok", 5)
+    assert await states.cursor("france_boamp", "live") == "2026-01-10"
+    assert await states.cursor("france_boamp", "window") is None
+
+
+async def test_records_without_idweb_are_skipped_and_paging_goes_on(
+    serve, harvest: HarvestFn, js: JetStreamContext, states: StateStore
+) -> None:
+    # A record without its number sorts first: with one record per page, the first page has
+    # nothing to publish, which once ended the day there.
+    records = [*RECORDS, {**RECORDS[0], "idweb": " "}]
+    replay = BoampReplay(records)
+    url = await serve(replay.app())
+    report = await harvest(FranceBoamp, url, window=DAY, options={"page_size": 1})
+    assert (report.status, report.counts.published) == ("ok", 5)
+    assert await _published_ids(js) == IDWEBS
+    assert [q["offset"] for q in replay.queries] == ["0", "1", "2", "3", "4", "5"]

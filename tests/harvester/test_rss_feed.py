@@ -23,7 +23,8 @@ from scope_harvester.http import PoliteClient
 from scope_harvester.settings import SourceConfig
 from scope_harvester.sources.rss_feed import RssFeed, is_complete
 from scope_harvester.state import StateStore
-from scope_shared.bus import RAW_STREAM
+from scope_shared.bus import RAW_STREAM, ensure_topology
+from scope_shared.config import CommonSettings
 from scope_shared.devservices.replay.faults import Faults
 from scope_shared.documents.rss import FeedEntry
 from scope_shared.errors import ConfigError
@@ -265,3 +266,22 @@ async def test_instance_without_feed_url_is_a_config_error() -> None:
     async with PoliteClient(FAST) as http:
         with pytest.raises(ConfigError, match=r"sources\.france_example: base_url"):
             RssFeed("france_example", SourceConfig(kind="rss_feed"), http)
+
+
+async def test_feed_whose_entries_were_not_published_is_fetched_whole_next_run(
+    serve, harvest: HarvestFn, js: JetStreamContext, states: StateStore
+) -> None:
+    server = FeedServer(_rss(RSS_ITEM_4522), etag=True)
+    url = await serve(server.app())
+    # The raw stream is away (as during a leader election): the publish fails.
+    await js.delete_stream(RAW_STREAM)
+    failed = await harvest(RssFeed, f"{url}/rss.xml", name="france_example")
+    assert failed.status == "failed"
+    assert await states.validators("france_example") == {}
+    await ensure_topology(js, CommonSettings())
+    recovered = await harvest(RssFeed, f"{url}/rss.xml", name="france_example")
+    # Kept from the failed run, the ETag would have drawn a 304 and hidden both entries.
+    assert server.conditions == [None, None]
+    assert (recovered.status, recovered.counts.published) == ("ok", 2)
+    assert [source_id for source_id, _ in await _published(js)] == RSS_IDS_GROWN
+    assert (await states.validators("france_example"))[f"{url}/rss.xml"].etag is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,11 +11,12 @@ import pytest
 from aiohttp import web
 from nats.js import JetStreamContext
 
-from scope_harvester.service import build_instances, run_harvester
+from scope_harvester.service import _backfill_lane, build_instances, run_harvester
 from scope_harvester.settings import HarvesterSettings
 from scope_harvester.state import StateStore
 from scope_shared.devservices.replay.boamp import BoampReplay, load_recorded_records
 from scope_shared.errors import ConfigError
+from tests.support.bus import published_raws
 
 RECORDS = load_recorded_records(
     Path(__file__).parents[1]
@@ -93,3 +95,77 @@ options = {{ first_run_days = 1 }}
     assert ok.last_run.published == 5
     assert failed.status == "failed"
     assert failed.last_error is not None and "HTTP 404" in failed.last_error
+
+
+@pytest.mark.parametrize("kind", ["france_decp", "ocds_api", "rss_feed"])
+def test_backfill_of_a_kind_without_date_cursor_stops_the_start(tmp_path: Path, kind: str) -> None:
+    toml = (
+        f"[sources.editor_x]\nkind = '{kind}'\nbase_url = 'http://127.0.0.1:9/feed'\n"
+        "backfill_since = 2020-01-01\n"
+    )
+    with pytest.raises(ConfigError, match=rf"editor_x: backfill_since is not supported.*{kind}"):
+        build_instances(_settings(tmp_path, toml))
+
+
+async def test_backfill_lane_walks_its_window_once_then_ends(
+    tmp_path: Path, serve, nats_url: str, js: JetStreamContext, states: StateStore
+) -> None:
+    replay = BoampReplay(RECORDS)
+    url = await serve(replay.app())
+    toml = f"""
+[sources.france_boamp]
+base_url = "{url}"
+interval = 3600
+rate = 1000.0
+backfill_since = 2026-01-19
+"""
+    settings = _settings(tmp_path, toml, nats_url)
+    (instance,) = build_instances(settings)
+    await states.save_cursor("france_boamp", "live", "2026-01-22")
+    stop = asyncio.Event()
+    async with asyncio.timeout(30):
+        await _backfill_lane(instance, js, states, settings, stop)
+    days = [q["where"] for q in replay.queries]
+    assert days == [f"dateparution = date'2026-01-{d}'" for d in (19, 20, 21, 22)]
+    assert len(await published_raws(js)) == 5
+    assert await states.cursor("france_boamp", "backfill") == "2026-01-22"
+    assert await states.cursor("france_boamp", "live") == "2026-01-22"
+    # Finished: started again (a restart), the lane asks nothing more.
+    async with asyncio.timeout(5):
+        await _backfill_lane(instance, js, states, settings, stop)
+    assert len(replay.queries) == 4
+
+
+async def test_backfill_lane_that_fails_waits_before_trying_again(
+    tmp_path: Path, serve, nats_url: str, js: JetStreamContext, states: StateStore
+) -> None:
+    hits: list[float] = []
+
+    async def down(request: web.Request) -> web.Response:
+        hits.append(asyncio.get_running_loop().time())
+        return web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", down)
+    url = await serve(app)
+    toml = f"""
+[sources.france_boamp]
+base_url = "{url}"
+interval = 0.5
+rate = 1000.0
+backfill_since = 2026-01-19
+"""
+    settings = _settings(tmp_path, toml, nats_url)
+    (instance,) = build_instances(settings)
+    await states.save_cursor("france_boamp", "live", "2026-01-22")
+    stop = asyncio.Event()
+    task = asyncio.create_task(_backfill_lane(instance, js, states, settings, stop))
+    await asyncio.sleep(1.2)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    # A 404 is not retried: one request per run, one run at start then one per interval,
+    # not a loop as fast as the server answers.
+    assert 2 <= len(hits) <= 4
+    assert min(b - a for a, b in itertools.pairwise(hits)) >= 0.45
+    assert (await states.load("france_boamp")).status == "failed"
+    assert await states.cursor("france_boamp", "backfill") is None

@@ -30,7 +30,10 @@ from scope_shared.logging import get_logger
 from scope_shared.schema import make_raw_notice
 from scope_shared.schema.harvest import RunCounts, SourceState
 
-Lane = Literal["live", "backfill"]
+Lane = Literal["live", "backfill", "window"]
+"""Where a run keeps its cursor: `live` and `backfill` are the service's two lanes; a
+`window` run (`scope harvest --since/--until`) is a one-off and keeps none, so that checking
+a past week never moves the live cursor."""
 
 NOTICES = Counter(
     "scope_harvester_notices_total",
@@ -77,6 +80,8 @@ class Harvester(ABC):
         kind: Registry name (`france_boamp`).
         default_base_url: The public API's base URL.
         interval: Seconds between live runs.
+        backfill: Whether `backfill_since` applies: the cursor is an ISO date and `pages`
+            honours a `Window`, so history can be walked by date apart from the live lane.
         politeness: Default per-host limits for this source's API.
         Options: A msgspec Struct of the source's own options (the `options` table).
     """
@@ -84,6 +89,7 @@ class Harvester(ABC):
     kind: ClassVar[str]
     default_base_url: ClassVar[str]
     interval: ClassVar[float] = 900.0
+    backfill: ClassVar[bool] = False
     politeness: ClassVar[Politeness] = Politeness()
 
     class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -110,6 +116,11 @@ class Harvester(ABC):
         """Fail at start, naming the source, when it cannot run with this configuration."""
         if not (config.base_url or cls.default_base_url):
             raise ConfigError(f"sources.{name}: base_url is required for kind {cls.kind}")
+        if config.backfill_since and not cls.backfill:
+            raise ConfigError(
+                f"sources.{name}: backfill_since is not supported by kind {cls.kind} "
+                "(its cursor is not a date)"
+            )
         cls.parse_options(config.options)
 
     @classmethod
@@ -146,17 +157,20 @@ class Harvester(ABC):
         raise AssertionError("unreachable")
 
     async def fetch_conditional(self, url: str) -> Response:
-        """GET with the validators kept from the last run; a 304 means unchanged."""
+        """GET with the validators kept from the last run; a 304 means unchanged.
+
+        The response's own validators are not kept here: the caller keeps them
+        (`keep_validators`) once what the response holds was published. Kept before, they
+        would make the next run's request a 304 after a run that failed to publish.
+        """
         kept = self.validators.get(url, Validators())
-        response = await self.http.request(
-            "GET", url, etag=kept.etag, last_modified=kept.last_modified
+        return await self.http.request("GET", url, etag=kept.etag, last_modified=kept.last_modified)
+
+    def keep_validators(self, url: str, response: Response) -> None:
+        self.validators[url] = Validators(
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
         )
-        if not response.not_modified:
-            self.validators[url] = Validators(
-                etag=response.headers.get("ETag"),
-                last_modified=response.headers.get("Last-Modified"),
-            )
-        return response
 
 
 @dataclass
@@ -197,7 +211,9 @@ class HarvestRun:
         state = await self.states.load(name)
         await self._mark_started(state)
         self.harvester.validators = await self.states.validators(name)
-        cursor = None if window.since else await self.states.cursor(name, lane)
+        # A window without a start begins where the live lane is.
+        cursor_lane = "live" if lane == "window" else lane
+        cursor = None if window.since else await self.states.cursor(name, cursor_lane)
         self.log.info("harvest_started", lane=lane, cursor=cursor, since=str(window.since))
         error: str | None = None
         try:
@@ -205,7 +221,8 @@ class HarvestRun:
                 await self._publish_page(page)
                 if page.cursor is not None:
                     cursor = page.cursor
-                    await self.states.save_cursor(name, lane, cursor)
+                    if lane != "window":
+                        await self.states.save_cursor(name, lane, cursor)
         except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
             error = f"{type(exc).__name__}: {exc}"
         await self.states.save_validators(name, self.harvester.validators)

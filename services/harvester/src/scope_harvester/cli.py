@@ -11,7 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scope_harvester import conformance
-from scope_harvester.base import Page, Window
+from scope_harvester.base import Lane, Page, Window
 from scope_harvester.service import SourceInstance, build_instances
 from scope_harvester.settings import HarvesterSettings, load_sources
 from scope_harvester.state import StateStore
@@ -66,9 +66,10 @@ async def _harvest(args: argparse.Namespace) -> int:
                     f"{counts.duplicates} already had"
                 ))  # fmt: skip
 
-            report = await instance.run_once(
-                js, states, settings, Window(args.since, args.until), "live", on_page=on_page
-            )
+            window = Window(args.since, args.until)
+            # A run over dates given by hand is a one-off: the live cursor stays where it is.
+            lane: Lane = "window" if window.since or window.until else "live"
+            report = await instance.run_once(js, states, settings, window, lane, on_page=on_page)
     console.print(
         f"{instance.name}: {report.status}" + (f" — {report.error}" if report.error else "")
     )

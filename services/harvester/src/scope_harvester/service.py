@@ -110,6 +110,13 @@ async def _backfill_lane(
     instance: SourceInstance, js: JetStreamContext, states: StateStore,
     settings: HarvesterSettings, stop: asyncio.Event,
 ) -> None:  # fmt: skip
+    """Walk `[backfill_since, live cursor]` once; resume from the back-fill cursor after a
+    failure or a restart, then stop: the live lane covers everything after.
+
+    Only kinds whose cursor is a date get here (`Harvester.backfill`, checked at start). A
+    run that succeeds has read its whole window, so the lane ends even when the window held no
+    notice to move the cursor; a run that fails is tried again after `interval`.
+    """
     since = instance.config.backfill_since
     assert since is not None
     while not stop.is_set():
@@ -120,11 +127,19 @@ async def _backfill_lane(
         if cursor and start >= until:
             log.info("backfill_finished", source=instance.name, until=str(until))
             return
-        report = await instance.run_once(
-            js, states, settings, Window(since=start, until=until), "backfill"
-        )
-        if report.status == "failed":
-            await _sleep_or_stop(stop, instance.interval)
+        try:
+            report = await instance.run_once(
+                js, states, settings, Window(since=start, until=until), "backfill"
+            )
+        except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
+            log.error("harvest_crashed", source=instance.name, lane="backfill",
+                      error_type=type(exc).__name__, error=str(exc))  # fmt: skip
+        else:
+            if report.status == "ok":
+                await states.save_cursor(instance.name, "backfill", until.isoformat())
+                log.info("backfill_finished", source=instance.name, until=str(until))
+                return
+        await _sleep_or_stop(stop, instance.interval)
 
 
 async def run_harvester(settings: HarvesterSettings, stop: asyncio.Event) -> None:

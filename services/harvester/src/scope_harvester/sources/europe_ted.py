@@ -52,6 +52,7 @@ class EuropeTed(Harvester):
     kind = "europe_ted"
     default_base_url = "https://api.ted.europa.eu"
     interval = 3600.0
+    backfill = True
     # The search pages are a chain (one in flight); the other slots serve XML downloads, which
     # go to another host. TED documents no limit, so a few requests a second per host.
     politeness = Politeness(concurrency=4, rate=4.0)

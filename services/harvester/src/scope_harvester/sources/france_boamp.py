@@ -38,6 +38,7 @@ class FranceBoamp(Harvester):
     kind = "france_boamp"
     default_base_url = "https://boamp-datadila.opendatasoft.com"
     interval = 3600.0
+    backfill = True
     politeness = Politeness(concurrency=2, rate=2.0)
 
     class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -82,10 +83,17 @@ class FranceBoamp(Harvester):
                 if total.total_count > OFFSET_CAP:
                     raise PermanentError(f"{day}: {total.total_count} records exceed the API cap")
                 first_total = total.total_count if first_total is None else first_total
-                items = list(boamp.split_records(response.body))
-                offset += len(items)
-                done = not items or offset >= total.total_count
-                if not items and offset < total.total_count:
+                skipped: list[int] = []
+                items = list(boamp.split_records(response.body, on_skipped=skipped.append))
+                if skipped:
+                    self.log.warning(
+                        "records_skipped", day=str(day), offset=offset, positions=skipped
+                    )
+                # The API pages over the records it returns, kept or not.
+                returned = len(items) + len(skipped)
+                offset += returned
+                done = not returned or offset >= total.total_count
+                if not returned and offset < total.total_count:
                     self.log.warning("page_empty", day=str(day), offset=offset)
                 changed = done and total.total_count != first_total
                 cursor = day.isoformat() if done and not changed else None

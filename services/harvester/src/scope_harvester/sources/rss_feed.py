@@ -18,11 +18,13 @@ Caveats:
       their Msg-Id (same content within a day) and by the normalizer's version ledger. An
       entry that enters and leaves the feed between two runs is missed: keep `interval`
       shorter than the feed's turnover.
+    - The feed's validators are kept only once its entries were published: a run that fails
+      to publish asks for the whole feed again next time, not for a 304.
     - A body cut in transit still parses (feedparser is lenient) into a partial list, and its
       validators would turn the next request into a 304 hiding the rest. So a feed whose root
-      end tag is missing is fetched again, its validators forgotten; if it stays cut, the run
-      fails rather than publishing part of it. Other defects (HTML entities, stray `&`) are
-      left to feedparser's lenient reading.
+      end tag is missing is fetched again, without keeping its validators; if it stays cut,
+      the run fails rather than publishing part of it. Other defects (HTML entities, stray
+      `&`) are left to feedparser's lenient reading.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ class RssFeed(Harvester):
         if skipped:
             self.log.info("entries_skipped", url=response.url, count=len(skipped), titles=skipped)
         yield Page(url=response.url, items=items)
+        # Here only once the page was published (the run asks for the next page after that).
+        self.keep_validators(self.feed_url, response)
 
     async def _fetch_complete(self) -> Response | None:
         """The feed, fetched conditionally; None when unchanged (304)."""
@@ -88,8 +92,6 @@ class RssFeed(Harvester):
                 return None
             if is_complete(response.body):
                 return response
-            # Kept, the validators of a cut body would answer "unchanged" to the next request.
-            self.validators.pop(self.feed_url, None)
             self.http.counts.failed += 1
             if attempt + 1 == attempts:
                 raise RetryableError(f"feed from {self.feed_url} ends before its root end tag")
