@@ -11,7 +11,12 @@ import pytest
 from aiohttp import web
 from nats.js import JetStreamContext
 
-from scope_harvester.service import _backfill_lane, build_instances, run_harvester
+from scope_harvester.service import (
+    SourceInstance,
+    _backfill_lane,
+    build_instances,
+    run_harvester,
+)
 from scope_harvester.settings import HarvesterSettings
 from scope_harvester.state import StateStore
 from scope_shared.devservices.replay.boamp import BoampReplay, load_recorded_records
@@ -112,16 +117,7 @@ async def test_backfill_lane_walks_its_window_once_then_ends(
 ) -> None:
     replay = BoampReplay(RECORDS)
     url = await serve(replay.app())
-    toml = f"""
-[sources.france_boamp]
-base_url = "{url}"
-interval = 3600
-rate = 1000.0
-backfill_since = 2026-01-19
-"""
-    settings = _settings(tmp_path, toml, nats_url)
-    (instance,) = build_instances(settings)
-    await states.save_cursor("france_boamp", "live", "2026-01-22")
+    settings, instance = await _boamp_backfill(tmp_path, url, nats_url, 3600, states)
     stop = asyncio.Event()
     async with asyncio.timeout(30):
         await _backfill_lane(instance, js, states, settings, stop)
@@ -148,16 +144,7 @@ async def test_backfill_lane_that_fails_waits_before_trying_again(
     app = web.Application()
     app.router.add_get("/{tail:.*}", down)
     url = await serve(app)
-    toml = f"""
-[sources.france_boamp]
-base_url = "{url}"
-interval = 0.5
-rate = 1000.0
-backfill_since = 2026-01-19
-"""
-    settings = _settings(tmp_path, toml, nats_url)
-    (instance,) = build_instances(settings)
-    await states.save_cursor("france_boamp", "live", "2026-01-22")
+    settings, instance = await _boamp_backfill(tmp_path, url, nats_url, 0.5, states)
     stop = asyncio.Event()
     task = asyncio.create_task(_backfill_lane(instance, js, states, settings, stop))
     await asyncio.sleep(1.2)
@@ -169,3 +156,20 @@ backfill_since = 2026-01-19
     assert min(b - a for a, b in itertools.pairwise(hits)) >= 0.45
     assert (await states.load("france_boamp")).status == "failed"
     assert await states.cursor("france_boamp", "backfill") is None
+
+
+async def _boamp_backfill(
+    tmp_path: Path, url: str, nats_url: str, interval: float, states: StateStore
+) -> tuple[HarvesterSettings, SourceInstance]:
+    """BOAMP from `url`, back-filled from 2026-01-19 up to a live cursor on 2026-01-22."""
+    toml = f"""
+[sources.france_boamp]
+base_url = "{url}"
+interval = {interval}
+rate = 1000.0
+backfill_since = 2026-01-19
+"""
+    settings = _settings(tmp_path, toml, nats_url)
+    (instance,) = build_instances(settings)
+    await states.save_cursor("france_boamp", "live", "2026-01-22")
+    return settings, instance
