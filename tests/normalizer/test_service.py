@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import msgspec
 import nats
 from nats.js import JetStreamContext
 
@@ -15,6 +16,7 @@ from scope_shared.bus import (
     DEAD_STREAM,
     NOTICES_STREAM,
     decode_notice,
+    encode,
     ensure_topology,
     headers,
     publish_raw,
@@ -129,3 +131,34 @@ async def test_normalizer_killed_mid_stream_loses_nothing_and_duplicates_nothing
     info = await nc.jetstream().consumer_info("SCOPE_RAW", "normalizer")
     assert info.num_pending == 0 and info.num_ack_pending == 0
     await nc.close()
+
+
+async def test_raw_notice_speaking_for_another_source_is_dead_lettered(
+    js: JetStreamContext, nats_url: str
+) -> None:
+    """An editor's credentials allow `scope.raw.<its source>` only; a body naming BOAMP, or a
+    Msg-Id that is not its own, must not reach BOAMP's notices."""
+    settings = NormalizerSettings(nats_url=[nats_url], normalizer_metrics_port=0)
+    await ensure_topology(js, settings)
+    genuine, other = _raw_notices({"france_boamp": SAMPLES["france_boamp"][:1]})[:2]
+    spoofed = encode(genuine)
+    await js.publish("scope.raw.france_editor", spoofed)
+    forged_id = msgspec.structs.replace(other, source="france_editor")
+    await js.publish(
+        "scope.raw.france_editor", encode(forged_id), headers={headers.MSG_ID: genuine.msg_id}
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_normalizer(settings, stop))
+    await _wait_for(js, DEAD_STREAM, 2)
+    stop.set()
+    await asyncio.wait_for(task, 15)
+    assert await stream_messages(js, NOTICES_STREAM) == 0
+    reasons = []
+    for seq in (1, 2):
+        dead = await js.get_msg(DEAD_STREAM, seq)
+        assert dead.headers is not None
+        reasons.append((dead.headers[headers.DEAD_FIELD], dead.headers[headers.DEAD_ERROR]))
+    assert reasons == [
+        ("$.source", "source 'france_boamp' published on scope.raw.france_editor"),
+        (headers.MSG_ID, f"Msg-Id {genuine.msg_id!r} is not {forged_id.msg_id!r}"),
+    ]

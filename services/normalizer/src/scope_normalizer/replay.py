@@ -11,12 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
+from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from scope_normalizer.pipeline import Normalizer
-from scope_shared.bus import RAW_STREAM, decode_raw, publish_notice, raw_payload, raw_subject
+from scope_shared.bus import (
+    RAW_STREAM,
+    decode_raw_message,
+    publish_notice,
+    raw_payload,
+    raw_subject,
+)
 from scope_shared.errors import PermanentError
 from scope_shared.logging import get_logger
 
@@ -58,7 +65,7 @@ async def replay(
                 break
             for msg in msgs:
                 counts.read += 1
-                await _replay_one(js, normalizer, msg.data, counts)
+                await _replay_one(js, normalizer, msg, counts)
     finally:
         await sub.unsubscribe()
     log.info(
@@ -69,10 +76,10 @@ async def replay(
 
 
 async def _replay_one(
-    js: JetStreamContext, normalizer: Normalizer, data: bytes, counts: ReplayCounts
+    js: JetStreamContext, normalizer: Normalizer, msg: Msg, counts: ReplayCounts
 ) -> None:
     try:
-        raw = decode_raw(data)
+        raw = decode_raw_message(msg.data, msg.subject, msg.headers)
         result = await normalizer.normalize(raw, await raw_payload(js, raw))
     except (PermanentError, msgspec.MsgspecError) as exc:
         # An undecodable raw message was dead-lettered when first consumed: counted here, and

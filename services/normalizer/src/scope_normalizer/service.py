@@ -18,7 +18,7 @@ from scope_shared.bus import (
     ConsumerRunner,
     NatsKeyValue,
     Stage,
-    decode_raw,
+    decode_raw_message,
     kv_bucket,
     open_jetstream,
     per_message,
@@ -51,7 +51,7 @@ async def run_normalizer(settings: NormalizerSettings, stop: asyncio.Event) -> N
         normalizer = await open_normalizer(js)
 
         async def handle(msg: Msg) -> None:
-            raw = decode_raw(msg.data)
+            raw = decode_raw_message(msg.data, msg.subject, msg.headers)
             payload = await raw_payload(js, raw)
             result = await normalizer.normalize(raw, payload)
             # Always published: when the version is known the Msg-Id drops an identical notice,

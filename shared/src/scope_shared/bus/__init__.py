@@ -1,7 +1,7 @@
 """Scope's bus contract on NATS JetStream: topology, encoding, publishing, the consumer runner."""
 
 from scope_shared.bus import headers
-from scope_shared.bus.codec import decode_notice, decode_raw, encode
+from scope_shared.bus.codec import decode_notice, decode_raw, decode_raw_message, encode
 from scope_shared.bus.connection import (
     connect,
     ensure_streams,
@@ -65,6 +65,7 @@ __all__ = [
     "dead_subject",
     "decode_notice",
     "decode_raw",
+    "decode_raw_message",
     "encode",
     "ensure_streams",
     "ensure_topology",

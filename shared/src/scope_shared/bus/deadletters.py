@@ -80,7 +80,7 @@ async def retry_dead_letter(js: JetStreamContext, letter: DeadLetter) -> None:
     headers = {
         k: v for k, v in letter.headers.items() if not k.startswith(("Scope-Dead-", "Nats-"))
     }
-    headers[h.MSG_ID] = f"retry:{letter.sequence}:{datetime.now(UTC).isoformat()}"
+    headers[h.MSG_ID] = f"{h.RETRY_MSG_ID_PREFIX}{letter.sequence}:{datetime.now(UTC).isoformat()}"
     await js.publish(
         letter.original_subject, letter.data, timeout=PUBLISH_TIMEOUT_SECONDS, headers=headers
     )

@@ -1,6 +1,8 @@
 """Header names carried on Scope's messages."""
 
 MSG_ID = "Nats-Msg-Id"
+RETRY_MSG_ID_PREFIX = "retry:"
+"""The Msg-Id of a dead letter sent again (`retry:<dead sequence>:<time>`): never a source's."""
 SOURCE = "Scope-Source"
 FORMAT = "Scope-Format"
 SCHEMA_VERSION = "Scope-Schema-Version"
