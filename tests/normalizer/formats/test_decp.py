@@ -397,3 +397,32 @@ def test_mojibake_is_kept_as_published() -> None:
     notice = map_item(DocumentItem(source_id="x", format=RawFormat.DECP_2019_JSON, payload=payload))
     assert notice.title == "Fourniture de mat\ufffdriel \ufffdlectrique"
     assert notice.awards[0].winners[0].name == "SOCI\ufffdT\ufffd"
+
+
+def test_type_says_marche_even_with_null_concession_fields() -> None:
+    """A real marché of e-marchespublics, with the concession keys an export may write null:
+    `_type` decides, so its winners, amount and award date are kept."""
+    item = items(E_MARCHES)[0]
+    record = msgspec.json.decode(item.payload)
+    record |= {"concessionnaires": None, "autoriteConcedante": None}
+    changed = msgspec.json.encode(record)
+    notice = map_decp_2019_json(raw_for(SOURCE, item.source_id, item.format, changed), changed)
+    same = msgspec.structs.replace(mapped(E_MARCHES, 0), raw_sha256=notice.raw_sha256)
+    assert notice == same
+    assert notice.source_notice_type == "marche"
+    assert notice.awards[0].winners and notice.awards[0].value is not None
+
+
+@pytest.mark.parametrize(("commune", "department"), [("98411", "984"), ("98912", "989")])
+def test_overseas_collectivities_outside_any_region_are_valid_notices(
+    commune: str, department: str
+) -> None:
+    item = items(E_MARCHES)[0]
+    record = msgspec.json.decode(item.payload)
+    record["lieuExecution"] = {"code": commune, "typeCode": "Code commune", "nom": "TAAF"}
+    changed = msgspec.json.encode(record)
+    notice = map_decp_2019_json(raw_for(SOURCE, item.source_id, item.format, changed), changed)
+    # Decoded as the indexer and the API decode it: the schema accepts the code.
+    decoded = msgspec.json.decode(msgspec.json.encode(notice), type=Notice)
+    assert decoded.place is not None
+    assert (decoded.place.departments, decoded.place.regions) == ([department], [])

@@ -30,7 +30,7 @@ Siret = Annotated[str, msgspec.Meta(pattern="^[0-9]{14}$")]
 Siren = Annotated[str, msgspec.Meta(pattern="^[0-9]{9}$")]
 NutsCode = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}[0-9A-Z]{0,3}$")]
 DepartmentCode = Annotated[
-    str, msgspec.Meta(pattern="^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-8]|98[6-8])$")
+    str, msgspec.Meta(pattern="^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-8]|98[46-9])$")
 ]
 """A French département or overseas collectivity code, INSEE COG form (`01`, `2A`, `974`)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import msgspec
 
@@ -18,7 +19,10 @@ ALPHA3_TO_ALPHA2 = {
 }  # fmt: skip
 """EU/EEA and neighbours, the countries of TED notices; others keep no country."""
 
-_DEPARTMENT_IN_TEXT = re.compile(r"^\(?(\d{2,3}|2[AB])\)?\b")
+_DEPARTMENT_IN_TEXT = re.compile(
+    r"^(?:\((\d{2,3}|2[AB])\)|(\d{2,3}|2[AB])\b[\s:,.\-\u2013]*(.*))", re.DOTALL
+)
+_NAME_PUNCTUATION = str.maketrans({"-": " ", "'": " ", "\u2019": " "})
 
 
 def country_alpha2(code: object) -> str | None:
@@ -46,11 +50,38 @@ def normalize_department(code: object) -> str | None:
 
 
 def department_in_text(text: object) -> str | None:
-    """A leading `(59)` or `59` in free text such as BOAMP's `(59) Nord`."""
+    """A leading `(59)`, or `59` followed by the département's name (`59 Nord`,
+    `2A - Corse-du-Sud`), in free text such as BOAMP's place of performance.
+
+    A leading number followed by anything else is not taken: it is a street number
+    (`41 rue Camille Pelletan`) or a foreign postcode (`82-300 Elbląg`, `971 85 Luleå`).
+    """
     if not isinstance(text, str):
         return None
     match = _DEPARTMENT_IN_TEXT.match(text.strip())
-    return normalize_department(match.group(1)) if match else None
+    if match is None:
+        return None
+    if match.group(1):
+        return normalize_department(match.group(1))
+    code = normalize_department(match.group(2))
+    entry = department(code) if code else None
+    if entry is None or not _folded(match.group(3)).startswith(_folded(entry.name)):
+        return None
+    return code
+
+
+_ARTICLES = ("la ", "le ", "les ", "l ")
+
+
+def _folded(text: str) -> str:
+    """Lower case, without accents, hyphens, apostrophes or a leading article: `Côte-d'Or`
+    -> `cote d or`, `La Réunion` -> `reunion`."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_NAME_PUNCTUATION))
+    folded = " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    for article in _ARTICLES:
+        if folded.startswith(article):
+            return folded[len(article) :]
+    return folded
 
 
 def region_of(department_code: str | None) -> str | None:
@@ -93,7 +124,7 @@ def build_place(
     nuts_codes = sorted({n.strip().upper() for n in nuts or [] if n and n.strip()})
     deps = {d for d in (normalize_department(x) for x in departments or []) if d}
     deps |= {d for d in (department_for_nuts(n) for n in nuts_codes) if d}
-    if not deps and text:
+    if not deps and text and country in (None, "FR"):
         found = department_in_text(text)
         if found:
             deps.add(found)

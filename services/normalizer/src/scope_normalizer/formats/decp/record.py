@@ -107,12 +107,20 @@ def from_json(payload: bytes) -> Contract:
     except (UnicodeDecodeError, msgspec.DecodeError, msgspec.ValidationError):
         # Not UTF-8, not JSON or not an object: the untyped decoder says which, as before.
         record = msgspec.convert(_json_object(payload), Record)
-    concession = (
-        record.type_ == "Contrat de concession"
-        or record.autorite_concedante is not msgspec.UNSET
-        or record.concessionnaires is not msgspec.UNSET
+    return Contract(_json_kind(record), record)
+
+
+def _json_kind(record: Record) -> Kind:
+    """`_type` when the record says it (2019 and the consolidated files); else a concession
+    is told by its own fields, given a value (an export may write them null on a marché)."""
+    if record.type_ == "Contrat de concession":
+        return Kind.CONCESSION
+    if record.type_ == "Marché":
+        return Kind.MARCHE
+    concession = record.autorite_concedante not in (msgspec.UNSET, None) or (
+        record.concessionnaires not in (msgspec.UNSET, None)
     )
-    return Contract(Kind.CONCESSION if concession else Kind.MARCHE, record)
+    return Kind.CONCESSION if concession else Kind.MARCHE
 
 
 def _json_object(payload: bytes) -> dict[str, Any]:
