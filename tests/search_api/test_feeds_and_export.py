@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import feedparser
@@ -99,6 +100,23 @@ async def test_csv_export_streams_every_matching_notice(api: Client, notices: li
         assert line["api_url"].endswith(f"/v1/notices/{quote(notice.id, safe=':')}")
 
 
+async def test_csv_export_with_words_is_newest_first_unless_sorted(api: Client) -> None:
+    """Relevance moves when the index commits; an export by it could skip rows."""
+
+    async def ids(path: str, **params: str) -> list[str]:
+        response = await api.get(path, params={"q": "travaux", **params})
+        if path.endswith(".csv"):
+            return [r["id"] for r in _rows(await response.text())]
+        return [hit["notice"]["id"] for hit in (await response.json())["hits"]]
+
+    newest = await ids("/v1/notices", sort="newest", page_size="100")
+    assert len(newest) > 1
+    assert await ids("/v1/notices.csv") == newest
+    relevance = await ids("/v1/notices", sort="relevance", page_size="100")
+    assert await ids("/v1/notices.csv", sort="relevance") == relevance
+    assert relevance != newest
+
+
 async def test_csv_export_stops_at_the_limit_and_the_server_bound(
     loaded_store: SearchStore, make_client: MakeClient, notices: list[Notice]
 ) -> None:
@@ -125,3 +143,19 @@ async def test_csv_export_is_gzipped_when_accepted(embedded_api: Client) -> None
 def test_csv_cells_that_spreadsheets_would_run_are_neutralised(notices: list[Notice]) -> None:
     notice = msgspec.structs.replace(notices[0], title='=HYPERLINK("http://x")')
     assert row(notice, "u")[COLUMNS.index("title")] == '\'=HYPERLINK("http://x")'
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+async def test_empty_feed_keeps_its_etag_as_time_passes(
+    embedded_store: SearchStore, make_client: MakeClient, kind: str
+) -> None:
+    """An alert's feed is empty most of the time: polled later, it must still draw a 304."""
+    now = [datetime(2026, 3, 1, 12, 0, tzinfo=UTC)]
+    client = await make_client(embedded_store, clock=lambda: now[0])
+    path = f"/v1/notices.{kind}?q=zzzzqqq"
+    first = await client.get(path)
+    assert first.status == 200
+    assert feedparser.parse(await first.read()).entries == []
+    now[0] += timedelta(hours=1)
+    again = await client.get(path, headers={hdrs.IF_NONE_MATCH: first.headers[hdrs.ETAG]})
+    assert again.status == 304

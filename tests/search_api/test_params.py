@@ -195,6 +195,10 @@ def test_dates_accept_days_and_instants_in_utc() -> None:
     assert parse_datetime("x", "2026-03-01t12:30:00z").isoformat() == "2026-03-01T12:30:00+00:00"
     with pytest.raises(ProblemError):
         parse_datetime("x", "2026-03-01 noon")
+    # Valid ISO 8601, but out of range once in UTC: a 400 naming the parameter, not a 500.
+    for text in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"):
+        with pytest.raises(ProblemError, match="out of range"):
+            parse_datetime("x", text)
 
 
 def test_default_sort_is_relevance_with_q_and_newest_without() -> None:

@@ -130,3 +130,27 @@ async def test_total_past_the_exact_bound_is_reported_as_at_least(
     assert body["total"] == {"value": 10_000, "relation": "gte"}
     csv = await client.get("/v1/notices.csv?limit=1")
     assert csv.headers["X-Total-Relation"] == "gte"
+
+
+class UnreadableStore:
+    """A real store whose stored notice no longer decodes (msgspec raises a ValueError)."""
+
+    def __init__(self, store: SearchStore) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        msgspec.json.decode(b'{"notice_type": "tender"}', type=Notice)
+        raise AssertionError("unreachable")
+
+
+async def test_store_error_that_is_no_cursor_error_is_a_500_not_a_bad_cursor(
+    embedded_store: SearchStore, make_client: MakeClient
+) -> None:
+    client = await make_client(UnreadableStore(embedded_store))
+    response = await client.get("/v1/notices")
+    assert response.status == 500
+    body = await response.json(content_type="application/problem+json")
+    assert body["type"] == "urn:scope:problem:internal-error"

@@ -17,7 +17,7 @@ import msgspec
 import pytest
 
 from scope_shared.schema import Notice, NoticeType
-from scope_shared.store import SearchQuery, SearchStore, contract
+from scope_shared.store import InvalidCursor, SearchQuery, SearchStore, contract
 from scope_shared.store.contract import FacetName
 from tests.stores.model import (
     SORT_KEYS,
@@ -291,7 +291,7 @@ async def test_total_is_a_lower_bound_beyond_the_exact_limit(
 
 @pytest.mark.parametrize("cursor", ["not a cursor", "WzFd", "eyJzb3J0IjoibmV3ZXN0In0", "%%%"])
 async def test_bad_cursor_raises_value_error(loaded: SearchStore, cursor: str) -> None:
-    with pytest.raises(ValueError, match="cursor"):
+    with pytest.raises(InvalidCursor, match="cursor"):
         await loaded.search(SearchQuery(sort="newest", cursor=cursor))
 
 

@@ -18,7 +18,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, NotFoundError
 
 from scope_shared.schema import Amount, Notice, NoticeType, Place
-from scope_shared.store import SearchQuery, procedure_card
+from scope_shared.store import InvalidCursor, SearchQuery, procedure_card
 from scope_shared.store.opensearch import OpenSearchStore, ReindexOptions
 from scope_shared.store.opensearch.bulk import Action, run_bulk
 from scope_shared.store.opensearch.cursor import decode_cursor, encode_cursor
@@ -432,9 +432,9 @@ def test_cursor_round_trips_and_refuses_another_sort() -> None:
     assert decode_cursor(token, sort="newest", grouped=False, length=2) == [
         1_700_000_000_000, "france_boamp:1",
     ]  # fmt: skip
-    with pytest.raises(ValueError, match="another sort"):
+    with pytest.raises(InvalidCursor, match="another sort"):
         decode_cursor(token, sort="deadline", grouped=False, length=2)
-    with pytest.raises(ValueError, match="invalid cursor"):
+    with pytest.raises(InvalidCursor, match="invalid cursor"):
         decode_cursor("not-a-cursor!", sort="newest", grouped=False, length=2)
 
 

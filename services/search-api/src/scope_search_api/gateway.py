@@ -18,7 +18,13 @@ from scope_search_api.metrics import ApiMetrics
 from scope_search_api.problems import invalid, store_unavailable
 from scope_shared.errors import RetryableError
 from scope_shared.schema import Notice
-from scope_shared.store import ProcedureCard, SearchQuery, SearchResult, SearchStore
+from scope_shared.store import (
+    InvalidCursor,
+    ProcedureCard,
+    SearchQuery,
+    SearchResult,
+    SearchStore,
+)
 
 T = TypeVar("T")
 log = structlog.get_logger(component="store_gateway")
@@ -78,8 +84,7 @@ class StoreGateway:
     async def search(self, query: SearchQuery) -> SearchResult:
         try:
             return await self._call("search", self.store.search(query))
-        except ValueError:
-            # The contract's answer to a cursor the store cannot read.
+        except InvalidCursor:
             raise invalid("cursor", "not a cursor returned by this API") from None
 
     async def get(self, notice_id: str) -> Notice | None:

@@ -213,9 +213,10 @@ FILTER_PARAMS: tuple[Param, ...] = (
         kind="enum",
         allowed=("relevance", "newest", "deadline", "value"),
         description=(
-            "`relevance` (best match, then newest; the default with `q`), `newest` (publication "
-            "date, the default without `q`), `deadline` (soonest first, none last), `value` "
-            "(largest first, none last)."
+            "`relevance` (best match, then newest; the search's default with `q`), `newest` "
+            "(publication date; the default without `q`, and always that of feeds and CSV "
+            "exports), `deadline` (soonest first, none last), `value` (largest first, none "
+            "last)."
         ),
     ),
 )

@@ -74,9 +74,12 @@ def parse_datetime(name: str, text: str) -> datetime:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
         value = datetime.fromisoformat(text.replace("z", "Z"))
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except ValueError:
         raise invalid(name, "not an ISO 8601 date or date-time") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:00:00-05:00 is a valid date-time that UTC cannot hold.
+        raise invalid(name, "out of range once in UTC") from None
 
 
 def _decimal(name: str, text: str) -> Decimal:

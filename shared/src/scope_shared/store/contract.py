@@ -48,6 +48,10 @@ FACETS: tuple[FacetName, ...] = (
 )  # fmt: skip
 
 
+class InvalidCursor(ValueError):  # noqa: N818 - named for what the caller gave
+    """A `SearchQuery.cursor` the store did not make, or made for another sort or view."""
+
+
 class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     q: Annotated[str, msgspec.Meta(max_length=MAX_QUERY_LENGTH)] | None = None
     cpv: list[str] = msgspec.field(default_factory=list)
@@ -232,7 +236,7 @@ class SearchStore(Protocol):
         """Every notice (latest versions) of a procedure, oldest publication first."""
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        """Run a query; raises ValueError for a bad cursor."""
+        """Run a query; raises InvalidCursor for a bad cursor."""
 
     async def ping(self) -> bool:
         """True when the store answers (readiness)."""

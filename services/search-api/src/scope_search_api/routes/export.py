@@ -82,6 +82,9 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     max_rows = request.app[SETTINGS].api_max_csv_rows
     values = parse_all(request.query, FILTER_PARAMS + csv_params(max_rows))
     limit: int = values["limit"]  # the parameter defaults to max_rows
+    # Newest first even with `q`: relevance scores move whenever the index commits, so an
+    # export paged by relevance across a commit could skip rows; dates do not move.
+    values["sort"] = values["sort"] or "newest"
     query = search_query(values, request.app[CLOCK](), page_size=min(MAX_PAGE_SIZE, limit))
     store = request.app[STORE]
     result = await store.search(query)

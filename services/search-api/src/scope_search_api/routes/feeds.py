@@ -8,6 +8,7 @@ its publisher when known, else to the API's notice; its id is the API's notice U
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Literal
 
 from aiohttp import web
@@ -23,6 +24,8 @@ from scope_shared.schema import Notice
 
 FEED_PARAMS_ALL = FILTER_PARAMS + FEED_PARAMS
 SUMMARY_CHARS = 1000
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
+"""The date of a feed without entries: fixed, so that polling it draws 304s."""
 """Readers show a few lines; the whole description is one click away."""
 CONTENT_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -74,8 +77,9 @@ def build_feed(request: web.Request, notices: list[Notice], q: str | None) -> Fe
     feed.author({"name": "Scope"})
     feed.language("fr")
     feed.generator("Scope")
-    # The newest entry dates the feed, so an unchanged search keeps its ETag.
-    updated = max((n.updated_at for n in notices), default=request.app[CLOCK]())
+    # The newest entry dates the feed, so an unchanged search keeps its ETag; an empty feed
+    # (an alert's usual state) gets a fixed date, not the clock, to keep its ETag too.
+    updated = max((n.updated_at for n in notices), default=EMPTY_FEED_UPDATED)
     feed.updated(updated)
     feed.lastBuildDate(updated)
     for notice in notices:

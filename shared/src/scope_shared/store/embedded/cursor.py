@@ -1,7 +1,7 @@
 """The opaque paging cursor: base64url of msgspec JSON `[sort, grouped, [last hit's sort key]]`.
 
 The sort order and grouping are inside the cursor so that a cursor reused with another sort
-is refused (ValueError) instead of silently skipping or repeating hits.
+is refused (InvalidCursor) instead of silently skipping or repeating hits.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import binascii
 
 import msgspec
 
+from scope_shared.store.contract import InvalidCursor
 from scope_shared.store.embedded.query import SortKey
 
 _Payload = tuple[str, bool, list[int | float | str]]
@@ -24,14 +25,14 @@ def encode_cursor(sort: str, grouped: bool, values: list[object]) -> str:
 
 
 def decode_cursor(cursor: str, sort: str, grouped: bool, keys: list[SortKey]) -> list[object]:
-    """The sort key values in `cursor`; ValueError when it is not one of ours for this query."""
+    """The sort key values in `cursor`; InvalidCursor when it is not one of ours for this query."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, cursor_grouped, values = _decoder.decode(raw)
     except (binascii.Error, msgspec.DecodeError, ValueError) as exc:
-        raise ValueError("bad cursor: not a cursor of this store") from exc
+        raise InvalidCursor("bad cursor: not a cursor of this store") from exc
     if cursor_sort != sort or cursor_grouped != grouped or len(values) != len(keys):
-        raise ValueError("bad cursor: it belongs to another sort order or grouping")
+        raise InvalidCursor("bad cursor: it belongs to another sort order or grouping")
     checked: list[object] = []
     for value, (_, _, kind) in zip(values, keys, strict=True):
         if kind is float and isinstance(value, int | float):
@@ -39,5 +40,5 @@ def decode_cursor(cursor: str, sort: str, grouped: bool, keys: list[SortKey]) ->
         elif isinstance(value, kind):
             checked.append(value)
         else:
-            raise ValueError("bad cursor: a sort value has the wrong type")
+            raise InvalidCursor("bad cursor: a sort value has the wrong type")
     return checked

@@ -151,7 +151,7 @@ def _hits(
 def run_search(
     connection: sqlite3.Connection, query: SearchQuery, cache: ResultCache | None = None
 ) -> SearchResult:
-    """The search, in one read transaction. Raises ValueError for a bad cursor."""
+    """The search, in one read transaction. Raises InvalidCursor for a bad cursor."""
     plan = _plan(connection, query)
     grouped = query.group_by_procedure
     cursor = decode_cursor(query.cursor, query.sort, grouped, plan.keys) if query.cursor else None

@@ -129,7 +129,7 @@ class EmbeddedStore:
         return await self._read(partial(reads.procedure_notices, procedure_id=procedure_id))
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        """Run a query; raises ValueError for a bad cursor."""
+        """Run a query; raises InvalidCursor for a bad cursor."""
         return await self._read(lambda c: run_search(c, query, self._cache()))
 
     def _cache(self) -> ResultCache:

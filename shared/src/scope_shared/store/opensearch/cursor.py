@@ -1,7 +1,7 @@
 """Opaque paging cursors: the sort values of a page's last hit, for `search_after`.
 
 The cursor also names the sort order and whether hits were procedures, so that a cursor
-replayed with another sort is refused (ValueError) instead of silently skipping hits.
+replayed with another sort is refused (InvalidCursor) instead of silently skipping hits.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import base64
 import binascii
 
 import msgspec
+
+from scope_shared.store.contract import InvalidCursor
 
 SortValue = str | int | float | None
 
@@ -30,12 +32,12 @@ def encode_cursor(sort: str, grouped: bool, after: list[SortValue]) -> str:
 
 
 def decode_cursor(token: str, *, sort: str, grouped: bool, length: int) -> list[SortValue]:
-    """The `search_after` values of a cursor made for this sort; ValueError otherwise."""
+    """The `search_after` values of a cursor made for this sort; InvalidCursor otherwise."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         cursor = _decoder.decode(raw)
     except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
-        raise ValueError(f"invalid cursor: {exc}") from None
+        raise InvalidCursor(f"invalid cursor: {exc}") from None
     if cursor.sort != sort or cursor.grouped != grouped or len(cursor.after) != length:
-        raise ValueError("invalid cursor: it was made for another sort order or view")
+        raise InvalidCursor("invalid cursor: it was made for another sort order or view")
     return cursor.after

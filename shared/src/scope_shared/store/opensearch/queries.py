@@ -162,7 +162,7 @@ def highlight_clause(parsed: ParsedQuery) -> JsonObject:
 
 
 def search_body(query: SearchQuery) -> JsonObject:
-    """The whole `_search` body; ValueError for a bad cursor. Asks for one hit more than a
+    """The whole `_search` body; InvalidCursor for a bad cursor. Asks for one hit more than a
     page so that the last page is known to be last (no cursor pointing at an empty page)."""
     parsed = parse(query.q) if query.q else ParsedQuery(required=[], excluded=[])
     text = text_clauses(parsed)
