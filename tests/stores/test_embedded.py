@@ -238,3 +238,47 @@ def test_a_sqlite_without_json_is_named_at_setup(tmp_path: Path) -> None:
     with pytest.raises(schema.MissingSqliteFeatureError, match="has no JSON"):
         schema.create(connection)
     connection.close()
+
+
+SLOW_QUERY = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) "
+    "SELECT count(*) FROM c"
+)
+"""Minutes of SQLite work: a read the caller gives up on long before it ends."""
+
+
+async def test_read_given_up_by_its_caller_is_interrupted_and_frees_its_thread(
+    tmp_path: Path, corpus: list[Notice]
+) -> None:
+    store = EmbeddedStore(tmp_path / "slow.db", readers=1)
+    await store.setup()
+    await store.index(corpus[:5])
+    try:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):
+                await store._read(lambda c: c.execute(SLOW_QUERY).fetchone())
+        # The only reader thread is free again: left running, the query would hold it.
+        start = time.monotonic()
+        async with asyncio.timeout(5):
+            found = await store.get(corpus[0].id)
+        assert found is not None and found.id == corpus[0].id
+        assert time.monotonic() - start < 2
+    finally:
+        await store.close()
+
+
+async def test_ping_answers_while_every_reader_is_busy(
+    tmp_path: Path, corpus: list[Notice]
+) -> None:
+    store = EmbeddedStore(tmp_path / "busy-readers.db", readers=1)
+    await store.setup()
+    busy = asyncio.create_task(store._read(lambda c: c.execute(SLOW_QUERY).fetchone()))
+    try:
+        await asyncio.sleep(0.1)
+        async with asyncio.timeout(2):
+            assert await store.ping() is True
+    finally:
+        busy.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await busy
+        await store.close()

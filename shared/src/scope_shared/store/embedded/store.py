@@ -8,6 +8,11 @@ flight has the next one prepared while SQLite writes the current one. Reads go t
 pool of reader threads, each with its own connection; in WAL mode readers never wait for the
 writer and see the last committed batch. `sqlite3` releases the GIL while SQLite works, so
 reader threads run in parallel.
+
+A read whose caller gives up (the API's store timeout cancels it) is interrupted: left
+running, four slow searches would hold every reader thread and queue all the others behind
+them. `ping` has a thread and connection of its own, so readiness tells whether the file
+answers, not whether the readers are busy.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from scope_shared.schema import Notice
 from scope_shared.store.contract import IndexOutcome, ProcedureCard, SearchQuery, SearchResult
@@ -58,6 +63,7 @@ class EmbeddedStore:
         self._handed_over: asyncio.Event | None = None
         self._docs = DocNumbers()
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="scope-store-reader")
+        self._prober = ThreadPoolExecutor(1, thread_name_prefix="scope-store-ping")
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -80,9 +86,19 @@ class EmbeddedStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, self._on_connection, function)
 
-    async def _read(self, function: Callable[[sqlite3.Connection], T]) -> T:
+    async def _read(
+        self,
+        function: Callable[[sqlite3.Connection], T],
+        executor: ThreadPoolExecutor | None = None,
+    ) -> T:
+        """`function` on a reader thread's connection; interrupted if the caller is cancelled."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self._on_connection, function)
+        read = _InterruptibleRead(function)
+        try:
+            return await loop.run_in_executor(executor or self._readers, read.run, self._connection)
+        except asyncio.CancelledError:
+            read.interrupt()
+            raise
 
     async def setup(self) -> None:
         """Create the file, tables and indexes if needed; idempotent."""
@@ -143,7 +159,9 @@ class EmbeddedStore:
     async def ping(self) -> bool:
         """True when the file answers a trivial query."""
         try:
-            await self._read(lambda c: c.execute("SELECT count(*) FROM meta").fetchone())
+            await self._read(
+                lambda c: c.execute("SELECT count(*) FROM meta").fetchone(), self._prober
+            )
         except sqlite3.Error:
             return False
         return True
@@ -160,7 +178,41 @@ class EmbeddedStore:
         self._preparer.shutdown(wait=True)
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
+        self._prober.shutdown(wait=True)
         with self._lock:
             for connection in self._connections:
                 connection.close()
             self._connections.clear()
+
+
+class _InterruptibleRead(Generic[T]):
+    """One read, which the awaiting side may interrupt from the event loop's thread.
+
+    `sqlite3.Connection.interrupt` is safe from another thread; the lock makes sure it only
+    reaches the connection while this read is on it (a reader thread moves on to the next
+    read at once), and a read cancelled before it started does not start.
+    """
+
+    def __init__(self, function: Callable[[sqlite3.Connection], T]) -> None:
+        self._function = function
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._cancelled = False
+
+    def run(self, connect: Callable[[], sqlite3.Connection]) -> T:
+        connection = connect()
+        with self._lock:
+            if self._cancelled:
+                raise sqlite3.OperationalError("interrupted before it started")
+            self._connection = connection
+        try:
+            return self._function(connection)
+        finally:
+            with self._lock:
+                self._connection = None
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self._connection is not None:
+                self._connection.interrupt()
