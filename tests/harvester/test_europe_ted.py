@@ -25,7 +25,9 @@ NOTICES = load_notices(SAMPLES / "europe_ted")
 NUMBERS = sorted({n.fields["publication-number"] for n in NOTICES})
 ALL = Window(since=date(2018, 1, 1), until=date(2024, 12, 31))
 NEWEST_DAY = "2024-04-15"
-PAGE_OF_FOUR = {"page_size": 4}
+SEARCH_ONLY = {"fetch_xml": False}
+"""The search fields as notices: the tests of the search paging itself."""
+PAGE_OF_FOUR = {"page_size": 4, **SEARCH_ONLY}
 """14 listed notices (one listed twice, as recorded) make 4 pages."""
 
 
@@ -34,7 +36,7 @@ async def test_every_notice_published_once_and_cursor_on_newest_day(
 ) -> None:
     replay = TedReplay(NOTICES)
     url = await serve(replay.app())
-    report = await harvest(EuropeTed, url, window=ALL)
+    report = await harvest(EuropeTed, url, window=ALL, options=SEARCH_ONLY)
     assert report.status == "ok"
     assert (report.counts.fetched, report.counts.published, report.counts.duplicates) == (14, 13, 1)
     assert await published_ids(js) == NUMBERS
@@ -119,7 +121,7 @@ async def test_fetch_xml_publishes_notice_xml_named_by_publication_number(
 ) -> None:
     replay = TedReplay(NOTICES)
     url = await serve(replay.app())
-    report = await harvest(EuropeTed, url, window=ALL, options={"fetch_xml": True})
+    report = await harvest(EuropeTed, url, window=ALL)
     assert report.status == "ok"
     published = await published_raws(js)
     assert Counter(raw.format for raw in published) == {
@@ -145,7 +147,7 @@ async def test_fetch_xml_refetches_a_truncated_notice(
     faults.inject("ok", "truncated")
     url = await serve(TedReplay(NOTICES, faults).app())
     since_2023 = Window(since=date(2023, 1, 1), until=date(2024, 12, 31))
-    report = await harvest(EuropeTed, url, window=since_2023, options={"fetch_xml": True})
+    report = await harvest(EuropeTed, url, window=since_2023)
     assert report.counts.failed_requests == 1
     published = await published_raws(js)
     assert {raw.format for raw in published} == {RawFormat.EFORMS_XML, RawFormat.TED_XML}
@@ -161,7 +163,7 @@ async def test_xml_host_down_fails_the_run_and_keeps_the_cursor(
     faults.inject("ok", *["500"] * 100)
     url = await serve(TedReplay(NOTICES, faults).app())
     await states.save_cursor("europe_ted", "live", "2024-04-01")
-    report = await harvest(EuropeTed, url, options={"fetch_xml": True})
+    report = await harvest(EuropeTed, url)
     assert report.status == "failed"
     assert report.error is not None and "HTTP 500" in report.error
     assert await states.cursor("europe_ted", "live") == "2024-04-01"

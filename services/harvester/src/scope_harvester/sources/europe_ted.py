@@ -64,7 +64,10 @@ class EuropeTed(Harvester):
         page_size: Notices per page: 250 is the API's maximum.
         scope: ALL (10 years), ACTIVE or LATEST.
         only_latest_versions: Drop superseded versions of a notice.
-        fetch_xml: Publish each notice's XML rather than its search fields.
+        fetch_xml: Publish each notice's XML rather than its search fields (the default).
+            The search fields alone carry no CPV, place, deadline, value or lots, and a
+            change notice keeps the type of the notice it changes: mapped from them, a
+            corrigendum or a cancellation would show as a new call for tenders.
         first_run_days: Days back to start from when there is no cursor and no --since.
         """
 
@@ -73,7 +76,7 @@ class EuropeTed(Harvester):
         page_size: int = 250
         scope: str = "ALL"
         only_latest_versions: bool = False
-        fetch_xml: bool = False
+        fetch_xml: bool = True
         first_run_days: int = 7
 
     @property
