@@ -92,7 +92,9 @@ def test_f06_award_maps_lots_awards_winner_sirets_and_values() -> None:
     assert notice.status is NoticeStatus.COMPLETE
     assert [lot.id for lot in notice.lots] == ["1", "2", "3", "4", "5"]
     assert notice.lots[0].cpv_additional == ["45234116", "45233200", "44113320", "45232410"]
-    assert notice.estimated_value == Amount(amount=Decimal("5530658.98"), currency="EUR")
+    # The awarded contracts' initial estimates (V.2.4: 4.4 M, 530 k, 460 k), not the total
+    # awarded (II.1.7, 5,530,658.98), which the awards carry.
+    assert notice.estimated_value == Amount(amount=Decimal("5390000"), currency="EUR")
     assert [award.lot_id for award in notice.awards] == ["1", "2", "3"]
     first = notice.awards[0]
     assert first.date == datetime(2018, 8, 22, 22, 0, tzinfo=UTC)

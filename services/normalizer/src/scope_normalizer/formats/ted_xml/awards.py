@@ -8,6 +8,8 @@ the others decide the notice's status when no contract at all was awarded.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from lxml import etree
 
 from scope_normalizer.formats.children import Children
@@ -23,7 +25,7 @@ from scope_normalizer.formats.ted_xml.tree import (
     text_of,
 )
 from scope_shared.dates import parse_datetime
-from scope_shared.schema import Award, NoticeStatus
+from scope_shared.schema import Amount, Award, NoticeStatus
 
 AWARD_CONTRACT = path("AWARD_CONTRACT")
 _AWARDED = path("AWARDED_CONTRACT")
@@ -35,6 +37,7 @@ _CONTRACT_NO = path("CONTRACT_NO")
 _TITLE = path("TITLE")
 _TENDERS = path("TENDERS", "NB_TENDERS_RECEIVED")
 _VALUE = path("VALUES", "VAL_TOTAL")
+_ESTIMATE = path("VALUES", "VAL_ESTIMATED_TOTAL")
 
 
 def awards(form: etree._Element) -> list[Award]:
@@ -57,6 +60,21 @@ def awards(form: etree._Element) -> list[Award]:
             )
         )
     return found
+
+
+def estimated_total(form: etree._Element) -> Amount | None:
+    """The sum of the awarded contracts' initial estimates (V.2.4), when they share one
+    currency: the procedure's estimate as an award notice states it."""
+    estimates = [
+        found
+        for contract in find_all(form, AWARD_CONTRACT)
+        if (awarded := find(contract, _AWARDED)) is not None
+        and (found := amount(awarded, _ESTIMATE)) is not None
+    ]
+    if not estimates or len({e.currency for e in estimates}) > 1:
+        return None
+    total = sum((e.amount for e in estimates), Decimal(0))
+    return Amount(amount=total, currency=estimates[0].currency)
 
 
 def outcome(form: etree._Element) -> NoticeStatus:

@@ -62,7 +62,7 @@ _RESERVED = frozenset(
 """III.1.5 reserved contracts (sheltered workshops, social-mission bodies): a social aim."""
 _SOCIAL = "sociaux"
 _NOTICE_VALUES = path("VALUES", "VALUE")
-_VALUE_TYPES = ("ESTIMATED_TOTAL", "PROCUREMENT_TOTAL")
+_VALUE_TYPES = ("ESTIMATED_TOTAL",)
 
 
 def map_notice(raw: RawNotice, payload: bytes) -> Notice:
@@ -237,12 +237,18 @@ def _cpv(sections: Sections, lot_codes: list[str]) -> tuple[str | None, list[str
 
 
 def _estimated_value(sections: Sections, single_value: Amount | None) -> Amount | None:
-    """II.1.5 estimated total, else II.1.7 total value (awards), else TED's coded value."""
+    """II.1.5 estimated total, else the single description's estimate (II.2.6), else the sum
+    of the awarded contracts' initial estimates (V.2.4), else TED's coded estimate.
+
+    Not II.1.7, the total value of an award notice (TED's coded `PROCUREMENT_TOTAL`): that is
+    what was awarded, carried by the awards, not an estimate (the schema's `estimated_value`
+    is eForms BT-27, OCDS `tender.value`).
+    """
     object_contract = sections.object_contract
     found = (
         amount_of(object_contract.first(path("VAL_ESTIMATED_TOTAL")))
-        or amount_of(object_contract.first(path("VAL_TOTAL")))
         or single_value
+        or awards.estimated_total(sections.form)
     )
     if found is None and sections.notice_data is not None:
         for value in find_all(sections.notice_data, _NOTICE_VALUES):
