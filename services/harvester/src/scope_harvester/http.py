@@ -29,7 +29,8 @@ DOWNLOAD_CHUNK_BYTES = 1 << 20
 """1 MiB per read and write when streaming a file: few system calls, little memory."""
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 300.0
-"""A source asking for more than five minutes is treated as down for this run."""
+"""A source asking for more than five minutes is treated as down for this run: the request
+fails at once (the run fails, the next run tries again)."""
 
 log = get_logger(component="http")
 
@@ -113,6 +114,10 @@ class _HostLimiter:
             self.next_start = max(now, self.next_start) + self.interval
         if delay > 0:
             await asyncio.sleep(delay)
+
+    def hold(self, seconds: float) -> None:
+        """No request starts on this host for `seconds` (its Retry-After), whoever asks."""
+        self.next_start = max(self.next_start, time.monotonic() + seconds)
 
 
 class PoliteClient:
@@ -207,8 +212,12 @@ class PoliteClient:
                 return await attempt()
             except RetryableError as exc:
                 self.counts.failed += 1
-                if number + 1 == attempts:
+                too_long = exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER_SECONDS
+                if number + 1 == attempts or too_long:
                     raise
+                if exc.retry_after is not None:
+                    # The host asked every client to wait, not only this request.
+                    self._limiter(url).hold(exc.retry_after)
                 delay = self._delay(number, exc.retry_after)
                 self.counts.retried += 1
                 log.warning(
@@ -221,7 +230,7 @@ class PoliteClient:
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         p = self.politeness
         if retry_after is not None:
-            return min(retry_after, MAX_RETRY_AFTER_SECONDS)
+            return retry_after
         return random.uniform(0, min(p.max_backoff, p.backoff * 2**attempt))  # noqa: S311
 
     async def _attempt(

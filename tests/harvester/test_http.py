@@ -1,0 +1,60 @@
+"""PoliteClient against a local server: what a host's Retry-After does to every request."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from aiohttp import web
+
+from scope_harvester.http import MAX_RETRY_AFTER_SECONDS, PoliteClient
+from scope_shared.errors import RetryableError
+from tests.harvester.conftest import FAST
+
+
+class BusyHost:
+    """Answers 429 with `retry_after` to the first request, then 200; records arrivals."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        self.arrivals: list[tuple[str, float]] = []
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/{name}", self.handler)
+        return app
+
+    async def handler(self, request: web.Request) -> web.Response:
+        self.arrivals.append((request.match_info["name"], time.monotonic()))
+        if len(self.arrivals) == 1:
+            return web.Response(status=429, headers={"Retry-After": f"{self.retry_after:g}"})
+        return web.Response(text="ok")
+
+
+async def test_retry_after_holds_every_request_to_the_host(serve) -> None:
+    host = BusyHost(retry_after=1)
+    url = await serve(host.app())
+    async with PoliteClient(FAST) as http:
+        first = asyncio.create_task(http.request("GET", f"{url}/first"))
+        while not host.arrivals:  # noqa: ASYNC110 - waits for the 429 to be sent
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        other = await http.request("GET", f"{url}/other")
+        assert (await first).status == other.status == 200
+    refused_at = host.arrivals[0][1]
+    later = {name: at - refused_at for name, at in host.arrivals[1:]}
+    # Not only the refused request waits: the other one, asked 0.1 s later, too.
+    assert later["other"] >= 0.9
+    assert later["first"] >= 0.9
+
+
+async def test_retry_after_beyond_the_cap_fails_at_once(serve) -> None:
+    host = BusyHost(retry_after=MAX_RETRY_AFTER_SECONDS + 1)
+    url = await serve(host.app())
+    async with PoliteClient(FAST) as http:
+        start = time.monotonic()
+        with pytest.raises(RetryableError, match="HTTP 429"):
+            await http.request("GET", f"{url}/first")
+    assert time.monotonic() - start < 2
+    assert len(host.arrivals) == 1
