@@ -6,11 +6,13 @@ import asyncio
 import itertools
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
 from nats.js import JetStreamContext
 
+from scope_harvester import service
 from scope_harvester.service import (
     SourceInstance,
     _backfill_lane,
@@ -173,3 +175,43 @@ backfill_since = 2026-01-19
     (instance,) = build_instances(settings)
     await states.save_cursor("france_boamp", "live", "2026-01-22")
     return settings, instance
+
+
+async def test_backfill_moves_its_cursor_chunk_by_chunk_and_resumes_there(
+    tmp_path: Path, serve, nats_url: str, js: JetStreamContext, states: StateStore
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service, "BACKFILL_CHUNK_DAYS", 2)
+        await _backfill_with_a_day_down(tmp_path, serve, nats_url, js, states)
+
+
+async def _backfill_with_a_day_down(
+    tmp_path: Path, serve: Any, nats_url: str, js: JetStreamContext, states: StateStore
+) -> None:
+    replay = BoampReplay(RECORDS)
+    down = {"2026-01-21"}
+
+    @web.middleware
+    async def day_down(request: web.Request, handler: Any) -> web.StreamResponse:
+        if any(day in request.query.get("where", "") for day in down):
+            return web.Response(status=404)
+        return await handler(request)
+
+    app = replay.app()
+    app.middlewares.append(day_down)
+    url = await serve(app)
+    settings, instance = await _boamp_backfill(tmp_path, url, nats_url, 0.2, states)
+    stop = asyncio.Event()
+    task = asyncio.create_task(_backfill_lane(instance, js, states, settings, stop))
+    async with asyncio.timeout(10):
+        while (await states.load("france_boamp")).status != "failed":  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    # The first chunk (19-20) is done: a retry starts at the 21st, not the 19th again.
+    assert await states.cursor("france_boamp", "backfill") == "2026-01-21"
+    down.clear()
+    async with asyncio.timeout(10):
+        await task
+    days = [q["where"][-11:-1] for q in replay.queries]
+    assert days == ["2026-01-19", "2026-01-20", "2026-01-21", "2026-01-22"]
+    assert await states.cursor("france_boamp", "backfill") == "2026-01-22"
+    assert len(await published_raws(js)) == 5

@@ -14,7 +14,7 @@ import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from nats.js import JetStreamContext
 
@@ -34,6 +34,10 @@ log = get_logger(stage="harvest")
 
 BACKFILL_RATE_SHARE = 0.5
 """Back-fill gets half the live rate on the same host, so live runs keep their pace."""
+BACKFILL_CHUNK_DAYS = 7
+"""Days of history per back-fill run; the back-fill cursor moves after each. A source whose
+own cursor moves only at the end of a run (TED's iterations) would otherwise start years of
+history again after any failure."""
 INTERVAL_JITTER = 0.1
 """±10 % on each interval: many instances of one kind do not hit one host in lock-step."""
 
@@ -110,12 +114,13 @@ async def _backfill_lane(
     instance: SourceInstance, js: JetStreamContext, states: StateStore,
     settings: HarvesterSettings, stop: asyncio.Event,
 ) -> None:  # fmt: skip
-    """Walk `[backfill_since, live cursor]` once; resume from the back-fill cursor after a
-    failure or a restart, then stop: the live lane covers everything after.
+    """Walk `[backfill_since, live cursor]` once, `BACKFILL_CHUNK_DAYS` per run; resume from
+    the back-fill cursor after a failure or a restart, then stop: the live lane covers
+    everything after.
 
     Only kinds whose cursor is a date get here (`Harvester.backfill`, checked at start). A
-    run that succeeds has read its whole window, so the lane ends even when the window held no
-    notice to move the cursor; a run that fails is tried again after `interval`.
+    run that succeeds has read its whole window, so the cursor moves past it even when the
+    window held no notice; a run that fails is tried again after `interval`.
     """
     since = instance.config.backfill_since
     assert since is not None
@@ -127,18 +132,23 @@ async def _backfill_lane(
         if cursor and start >= until:
             log.info("backfill_finished", source=instance.name, until=str(until))
             return
+        end = min(until, start + timedelta(days=BACKFILL_CHUNK_DAYS - 1))
         try:
             report = await instance.run_once(
-                js, states, settings, Window(since=start, until=until), "backfill"
+                js, states, settings, Window(since=start, until=end), "backfill"
             )
         except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
             log.error("harvest_crashed", source=instance.name, lane="backfill",
                       error_type=type(exc).__name__, error=str(exc))  # fmt: skip
         else:
-            if report.status == "ok":
+            if report.status == "ok" and end >= until:
                 await states.save_cursor(instance.name, "backfill", until.isoformat())
                 log.info("backfill_finished", source=instance.name, until=str(until))
                 return
+            if report.status == "ok":
+                following = (end + timedelta(days=1)).isoformat()
+                await states.save_cursor(instance.name, "backfill", following)
+                continue
         await _sleep_or_stop(stop, instance.interval)
 
 
