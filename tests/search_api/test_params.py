@@ -31,6 +31,7 @@ BAD_VALUES: dict[str, tuple[str, list[str] | None]] = {
     "region": ("99", [r.code for r in regions()]),
     "nuts": ("F1", None),
     "buyer": ("b" * 201, None),
+    "buyer_name": ("b" * 201, None),
     "source": ("France-BOAMP", None),
     "notice_type": ("tender", [t.value for t in NoticeType]),
     "procedure_type": ("mapa", [t.value for t in ProcedureType]),

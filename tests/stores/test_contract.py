@@ -226,6 +226,20 @@ async def test_buyer_name_filter_requires_every_word_of_the_name(
                 assert any(w[:4] == word[:4] for w in words_of(n.buyer.name)), (name, n.buyer)
 
 
+async def test_every_buyer_facet_value_filters_back_to_its_count(
+    loaded: SearchStore, latest: list[Notice]
+) -> None:
+    """`buyer_name` is the facet's drill-down: exactly the notices the facet counted, also for
+    a name of 14 digits or one whose words other buyers share."""
+    result = await loaded.search(SearchQuery(facets=["buyer"], facet_size=100, page_size=1))
+    buckets = result.facets["buyer"]
+    assert len(buckets) == 100
+    for bucket in buckets:
+        found = await all_hits(loaded, sort="newest", buyer_name=bucket.value)
+        expected = ids(n for n in latest if n.buyer and n.buyer.name == bucket.value)
+        assert (len(found), set(found)) == (bucket.count, expected), bucket.value
+
+
 # --- Sorting, paging, totals --------------------------------------------------------------
 
 

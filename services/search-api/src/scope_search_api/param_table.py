@@ -131,6 +131,17 @@ FILTER_PARAMS: tuple[Param, ...] = (
         description=("A buyer's SIRET (14 digits) or SIREN (9 digits), or words of its name."),
     ),
     Param(
+        name="buyer_name",
+        kind="text",
+        max_length=MAX_BUYER_LENGTH,
+        pattern=PRINTABLE,
+        example="Ville de Malakoff",
+        description=(
+            "A buyer's name, exactly as the `buyer` facet gives it: a facet value filters back "
+            "to its count (`buyer` matches words of names, so it may find more)."
+        ),
+    ),
+    Param(
         name="source",
         kind="list",
         pattern="^[a-z][a-z0-9_]{1,62}$",

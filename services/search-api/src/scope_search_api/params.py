@@ -202,6 +202,7 @@ def search_query(
     query = SearchQuery(
         q=values["q"], cpv=values["cpv"], department=values["department"],
         region=values["region"], nuts=values["nuts"], buyer=values["buyer"],
+        buyer_name=values["buyer_name"],
         source=values["source"], notice_type=values["notice_type"],
         procedure_type=values["procedure_type"], contract_nature=values["contract_nature"],
         status=values["status"], open_only=bool(values["open"]),

@@ -60,6 +60,9 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     nuts: list[str] = msgspec.field(default_factory=list)
     buyer: str | None = None
     """A SIRET (14 digits) or SIREN (9) matches the buyer's identifier; other text its name."""
+    buyer_name: str | None = None
+    """The buyer's name exactly as the `buyer` facet counts it: a facet value filters back to
+    its own count (`buyer` matches words, so `Ville de Paris` also finds other buyers)."""
     source: list[str] = msgspec.field(default_factory=list)
     notice_type: list[str] = msgspec.field(default_factory=list)
     procedure_type: list[str] = msgspec.field(default_factory=list)

@@ -163,6 +163,8 @@ def filters(query: SearchQuery, mode: Mode, estimate: Estimate = _no_estimate) -
     _terms(where, [(term, values) for term, values in multi if values], estimate)
     if query.buyer:
         _buyer(where, query.buyer)
+    if query.buyer_name:
+        where.add("n.buyer_name = ?", query.buyer_name)
     for values, column in (
         (query.source, "n.source"),
         (query.notice_type, "n.notice_type"),

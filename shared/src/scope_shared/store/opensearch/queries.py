@@ -116,6 +116,8 @@ def filter_clauses(query: SearchQuery) -> list[JsonObject]:
     out: list[JsonObject] = [{"terms": {f: sorted(set(v))}} for f, v in terms.items() if v]
     if query.buyer and query.buyer.strip():
         out.append(_buyer_clause(query.buyer.strip()))
+    if query.buyer_name:
+        out.append({"term": {FACET_FIELDS["buyer"]: query.buyer_name}})
     if query.open_only:
         now = query.now or datetime.now(UTC)
         out += _range("submission_deadline", gte=now.isoformat())
