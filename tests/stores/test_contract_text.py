@@ -141,3 +141,27 @@ async def test_highlights_mark_matched_words_and_escape_the_rest(
     (title,) = hit.highlights["title"]
     assert "<script>" not in title and "&lt;" in title and "&amp;" in title
     assert "<em>voirie</em>" in title
+
+
+async def test_both_stores_read_the_query_syntax_alike(
+    loaded: SearchStore, latest: list[Notice]
+) -> None:
+    """Stop words next to OR, a phrase of stop words, OR after an excluded word and a
+    hyphenated word: each store reads them by the same rules (docs/api.md, `q`)."""
+    same = [
+        ("travaux OR le voirie", "travaux voirie"),
+        ("le OR travaux", "travaux"),
+        ("travaux -amiante OR voirie", "travaux voirie -amiante"),
+    ]
+    for query, meaning in same:
+        found = await hit_ids(loaded, query)
+        assert found == await hit_ids(loaded, meaning), query
+    assert await hit_ids(loaded, '"de la"') == ids(latest)
+    hyphenated = next(
+        word
+        for n in latest
+        for word in n.title.split()
+        if word.count("-") == 1 and all(len(p) > 3 and p.isalpha() for p in word.split("-"))
+    )
+    as_phrase = await hit_ids(loaded, f'"{hyphenated}"')
+    assert as_phrase and await hit_ids(loaded, hyphenated) == as_phrase, hyphenated

@@ -12,6 +12,8 @@ import re
 
 import msgspec
 
+from scope_shared.store.embedded.analysis import analyse
+
 _TOKEN = re.compile(r'([+-]?)(?:"([^"]*)"?|(\S+))')
 
 
@@ -49,19 +51,31 @@ def _tokens(q: str) -> list[tuple[str, Term | None]]:
 
 def parse(q: str) -> ParsedQuery:
     """Parse a user's query; never fails (stray quotes and signs are read as plainly as
-    possible: an unclosed quote runs to the end, a lone `-` is ignored)."""
+    possible: an unclosed quote runs to the end, a lone `-` is ignored).
+
+    The rules are the embedded store's (`embedded.syntax.parse`), so both stores read a query
+    alike, decided on the same French analysis: a term of stop words only (`le`, `"de la"`) is
+    ignored, also next to `OR`, and a query left without terms is no text criterion; `OR`
+    joins a term to the required term before it, not to an excluded one; a word the analysis
+    cuts in several tokens (`Saint-Denis`) is a phrase.
+    """
     required: list[list[Term]] = []
     excluded: list[Term] = []
-    join_next = False
+    last_required = pending_or = False
     for sign, term in _tokens(q):
         if term is None:
-            join_next = bool(required)
+            pending_or = last_required
             continue
+        tokens = analyse(term.text)
+        if not tokens:
+            last_required = pending_or = False
+            continue
+        kept = Term(term.text, phrase=True) if len(tokens) > 1 else term
         if sign == "-":
-            excluded.append(term)
-        elif join_next:
-            required[-1].append(term)
+            excluded.append(kept)
+        elif pending_or:
+            required[-1].append(kept)
         else:
-            required.append([term])
-        join_next = False
+            required.append([kept])
+        last_required, pending_or = sign != "-", False
     return ParsedQuery(required=required, excluded=excluded)
