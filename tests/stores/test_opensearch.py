@@ -96,6 +96,17 @@ async def test_every_corpus_notice_indexes_without_a_mapping_error(
     assert cards["count"] == len({n.procedure_id for n in corpus})
 
 
+async def test_hand_edited_cursor_the_node_refuses_is_an_invalid_cursor(
+    os_store: OpenSearchStore, corpus: list[Notice]
+) -> None:
+    await os_store.index(corpus[:3])
+    # Well-formed for this sort, but text where the publication date is sorted: the node's
+    # 400 is the caller's bad cursor (a 400 in the API), not the store's failure (a 500).
+    edited = encode_cursor("newest", False, ["yesterday", "france_boamp:1"])
+    with pytest.raises(InvalidCursor, match="refused its values"):
+        await os_store.search(SearchQuery(sort="newest", cursor=edited))
+
+
 async def test_get_returns_the_notice_exactly_as_indexed(
     os_store: OpenSearchStore, corpus: list[Notice]
 ) -> None:

@@ -8,10 +8,16 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
-from opensearchpy.exceptions import NotFoundError, TransportError
+from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 
 from scope_shared.schema import Notice
-from scope_shared.store.contract import IndexOutcome, ProcedureCard, SearchQuery, SearchResult
+from scope_shared.store.contract import (
+    IndexOutcome,
+    InvalidCursor,
+    ProcedureCard,
+    SearchQuery,
+    SearchResult,
+)
 from scope_shared.store.opensearch import admin
 from scope_shared.store.opensearch.cards import CardWriter
 from scope_shared.store.opensearch.client import make_client
@@ -134,13 +140,19 @@ class OpenSearchStore:
         return await cards.members(procedure_id)
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        """Run a query on notices, or on procedure cards when grouping; ValueError for a
-        bad cursor."""
+        """Run a query on notices, or on procedure cards when grouping; InvalidCursor for a
+        bad cursor, also one well-formed but holding values the node refuses (edited by
+        hand: `search_after` with text where a date is sorted)."""
         body = _encoder.encode(search_body(query))
         kind: IndexKind = "procedures" if query.group_by_procedure else "notices"
-        answer = await self._client.transport.perform_raw(
-            "POST", f"/{self.names.alias(kind)}/_search", body=body, seconds=self._timeout
-        )
+        try:
+            answer = await self._client.transport.perform_raw(
+                "POST", f"/{self.names.alias(kind)}/_search", body=body, seconds=self._timeout
+            )
+        except RequestError as exc:
+            if query.cursor is None:
+                raise
+            raise InvalidCursor("invalid cursor: the search engine refused its values") from exc
         return search_result(answer, query)
 
     async def reindex(
