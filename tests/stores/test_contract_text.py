@@ -165,3 +165,11 @@ async def test_both_stores_read_the_query_syntax_alike(
     )
     as_phrase = await hit_ids(loaded, f'"{hyphenated}"')
     assert as_phrase and await hit_ids(loaded, hyphenated) == as_phrase, hyphenated
+
+
+@pytest.mark.parametrize("q", [None, "", "de la"])
+async def test_relevance_without_words_gives_no_score(loaded: SearchStore, q: str | None) -> None:
+    """Nothing to score: `score` is null on both stores, as the API documents."""
+    result = await loaded.search(SearchQuery(q=q, sort="relevance", page_size=5))
+    assert len(result.hits) == 5
+    assert [hit.score for hit in result.hits] == [None] * 5

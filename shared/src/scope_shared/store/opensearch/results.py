@@ -22,6 +22,7 @@ from scope_shared.store.contract import (
 )
 from scope_shared.store.opensearch.cursor import SortValue, encode_cursor
 from scope_shared.store.opensearch.documents import split_document
+from scope_shared.store.opensearch.textquery import parse
 
 
 class _CardSource(Notice, frozen=True, kw_only=True):
@@ -95,7 +96,9 @@ def search_result(answer: str | bytes, query: SearchQuery) -> SearchResult:
     if len(raw_hits) > query.page_size:
         next_cursor = encode_cursor(query.sort, query.group_by_procedure, page[-1].sort)
     total = decoded.hits.total
-    scored = query.sort == "relevance"
+    # Without words there is nothing to score: null, as the embedded store and OpenAPI say
+    # (the node would give every hit the same constant).
+    scored = query.sort == "relevance" and bool(query.q and parse(query.q).required)
     return SearchResult(
         hits=[_hit(h, grouped=query.group_by_procedure, scored=scored) for h in page],
         total=total.value,
