@@ -119,3 +119,18 @@ async def test_replay_renormalizes_the_archive_without_new_versions(
 
     nothing = _scope(nats_url, "replay", "--source", "europe_ted")
     assert nothing.stdout.strip().splitlines()[-1] == "read 0, published 0, failed 0"
+
+
+async def test_operator_commands_leave_the_streams_as_the_services_declared_them(
+    js: JetStreamContext, nats_url: str
+) -> None:
+    """Run from a shell without the deployment's SCOPE_STREAM_* settings, a command must not
+    set the streams back to its own defaults."""
+    deployed = NormalizerSettings(nats_url=[nats_url], raw_max_age_days=90)
+    await ensure_topology(js, deployed)
+    before = {name: (await js.stream_info(name)).config for name in (RAW_STREAM, DEAD_STREAM)}
+    assert _scope(nats_url, "dead-letters", "list").returncode == 0
+    assert _scope(nats_url, "replay", "--source", "france_boamp").returncode == 0
+    after = {name: (await js.stream_info(name)).config for name in (RAW_STREAM, DEAD_STREAM)}
+    assert after == before
+    assert after[RAW_STREAM].max_age == 90 * 86400

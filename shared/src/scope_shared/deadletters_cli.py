@@ -8,7 +8,7 @@ import sys
 
 from nats.js import JetStreamContext
 
-from scope_shared.bus import connect, ensure_streams
+from scope_shared.bus import connect
 from scope_shared.bus.deadletters import (
     DeadLetter,
     get_dead_letter,
@@ -45,7 +45,7 @@ async def _run(args: argparse.Namespace) -> int:
     nc = await connect(settings, "scope-cli")
     js = nc.jetstream()
     try:
-        await ensure_streams(js, settings)
+        # Read only: the streams are the services' to declare (see `open_jetstream`).
         if args.action == "list":
             return await _list(js, args)
         if args.action == "show":

@@ -52,7 +52,7 @@ def _instance(settings: HarvesterSettings, name: str) -> SourceInstance:
 async def _harvest(args: argparse.Namespace) -> int:
     settings = _settings()
     instance = _instance(settings, args.source)
-    async with open_jetstream(settings, "scope-cli") as js:
+    async with open_jetstream(settings, "scope-cli", declare=False) as js:
         states = await StateStore.on_bus(js)
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),

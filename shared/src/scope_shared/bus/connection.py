@@ -140,7 +140,9 @@ async def ensure_topology(js: JetStreamContext, settings: CommonSettings) -> Non
 
 
 @asynccontextmanager
-async def open_jetstream(settings: CommonSettings, name: str) -> AsyncIterator[JetStreamContext]:
+async def open_jetstream(
+    settings: CommonSettings, name: str, *, declare: bool = True
+) -> AsyncIterator[JetStreamContext]:
     """Connect, declare the topology and yield JetStream; drain the connection on the way out.
 
     Draining (not closing) lets what the client still has in flight settle first: acks and
@@ -149,11 +151,16 @@ async def open_jetstream(settings: CommonSettings, name: str) -> AsyncIterator[J
     Args:
         settings: Servers, credentials, TLS and the topology's limits.
         name: Client name shown by the server's monitoring (`scope-normalizer`).
+        declare: Create or update the streams and buckets to `settings`. The services do; an
+            operator's command must not (`declare=False`): run from a shell without the
+            deployment's `SCOPE_STREAM_*` settings, it would set the streams back to the
+            defaults (one replica, default retention).
     """
     nc = await connect(settings, name)
     try:
         js = nc.jetstream()
-        await ensure_topology(js, settings)
+        if declare:
+            await ensure_topology(js, settings)
         yield js
     finally:
         await nc.drain()

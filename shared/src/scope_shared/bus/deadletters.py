@@ -39,6 +39,8 @@ async def iter_dead_letters(
 ) -> AsyncIterator[DeadLetter]:
     """Every dead letter in stream order, optionally of one stage and one source."""
     info = await js.stream_info(DEAD_STREAM)
+    if not info.state.messages:
+        return  # an empty stream reports sequence 0, which no message has
     first, last = info.state.first_seq, info.state.last_seq
     for sequence in range(first, last + 1):
         letter = await get_dead_letter(js, sequence)
