@@ -96,6 +96,22 @@ async def test_every_corpus_notice_indexes_without_a_mapping_error(
     assert cards["count"] == len({n.procedure_id for n in corpus})
 
 
+async def test_setup_gives_existing_indices_the_configured_replicas(
+    os_store: OpenSearchStore, opensearch_url: str
+) -> None:
+    """A deployment grown to a cluster sets SCOPE_OPENSEARCH_REPLICAS: the next start applies
+    it to the indices made before (on this one node the replicas stay unassigned)."""
+    grown = OpenSearchStore(opensearch_url, index_prefix=os_store.names.prefix, replicas=1)
+    try:
+        await grown.setup()
+        for kind in ("notices", "history", "procedures"):
+            found = await grown._client.indices.get_settings(index=grown.names.alias(kind))
+            (settings,) = found.values()
+            assert settings["settings"]["index"]["number_of_replicas"] == "1", kind
+    finally:
+        await grown.close()
+
+
 async def test_hand_edited_cursor_the_node_refuses_is_an_invalid_cursor(
     os_store: OpenSearchStore, corpus: list[Notice]
 ) -> None:

@@ -13,7 +13,7 @@ import os
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
@@ -53,6 +53,8 @@ class CommonSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
         opensearch_url: `https://user:password@host:9200` (several comma-separated).
         opensearch_ca: CA bundle to verify OpenSearch's HTTPS certificate.
         opensearch_verify_certs: False only for a trial with self-signed demo certificates.
+        opensearch_replicas: Replicas of every Scope index: 0 on one node, 1 or more on a
+            cluster (applied to existing indices at the next start).
         stream_replicas: Replicas of every stream and bucket (3 on a 3-server NATS cluster).
     """
 
@@ -72,6 +74,7 @@ class CommonSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     opensearch_url: str = ""
     opensearch_ca: str = ""
     opensearch_verify_certs: bool = True
+    opensearch_replicas: Annotated[int, msgspec.Meta(ge=0, le=10)] = 0
     stream_replicas: int = 1
 
 

@@ -28,6 +28,7 @@ def open_store(settings: CommonSettings) -> SearchStore:
             settings.opensearch_url,
             ca_certs=settings.opensearch_ca or None,
             verify_certs=settings.opensearch_verify_certs,
+            replicas=settings.opensearch_replicas,
         )
     from scope_shared.store.embedded import EmbeddedStore  # noqa: PLC0415 - per kind
 

@@ -78,13 +78,20 @@ async def _update_mapping(
 
 
 async def setup(client: Any, names: IndexNames, layout: Layout, request_timeout: float) -> None:
-    """Templates, then `<alias> -> <prefix>-<kind>-v1` for every kind without an alias yet."""
+    """Templates, then `<alias> -> <prefix>-<kind>-v1` for every kind without an alias yet;
+    an existing index gets the new fields of its mapping and the layout's replica count."""
     await put_templates(client, names, layout, request_timeout)
     for kind in KINDS:
         if await client.indices.exists_alias(
             name=names.alias(kind), request_timeout=request_timeout
         ):
             await _update_mapping(client, names, kind, request_timeout)
+            # Dynamic: a deployment that grows to a cluster gets its replicas on next start.
+            await client.indices.put_settings(
+                index=names.alias(kind),
+                body={"index": {"number_of_replicas": layout.replicas}},
+                request_timeout=request_timeout,
+            )
         else:
             await _create_first(client, names, kind, request_timeout)
 
