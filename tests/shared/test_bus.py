@@ -195,6 +195,36 @@ async def test_error_past_max_deliveries_is_dead_lettered_not_dropped(
     assert runner.counts.retried == 2
 
 
+async def test_dead_letter_that_cannot_be_published_is_tried_again_not_lost(
+    js: JetStreamContext,
+) -> None:
+    """The dead-letter stream is away when a message is to be dead-lettered: the runner
+    goes on with the other messages, and the message is dead-lettered on a later delivery."""
+    await ensure_topology(js, SETTINGS)
+    await js.delete_stream(DEAD_STREAM)
+    await publish_raw(js, _raw("good"))
+    await js.publish("scope.raw.france_boamp", b"{not json", headers={"Nats-Msg-Id": "bad-1"})
+    spec = msgspec.structs.replace(NORMALIZER_CONSUMER, ack_wait=1.0)
+    seen: list[str] = []
+
+    async def handle(msg: Msg) -> None:
+        seen.append(decode_raw(msg.data).source_id)
+
+    runner = ConsumerRunner(js, spec, stage="normalize", batch_handler=per_message(handle, 4))
+
+    async def failed_then_back() -> bool:
+        if runner.counts.settle_failures and not runner.counts.dead_lettered:
+            await ensure_topology(js, SETTINGS)  # the dead-letter stream is back
+        return runner.counts.dead_lettered == 1
+
+    await _drain(runner, failed_then_back)
+    assert seen == ["good"]
+    assert runner.counts.acked == 1
+    assert runner.counts.settle_failures >= 1
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.data == b"{not json"
+
+
 async def test_permanent_error_from_handler_keeps_field_path(js: JetStreamContext) -> None:
     await ensure_topology(js, SETTINGS)
     await publish_raw(js, _raw("unmappable"))

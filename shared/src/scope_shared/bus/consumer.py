@@ -36,6 +36,11 @@ NAK_DELAYS_SECONDS = (1.0, 5.0, 30.0, 120.0, 600.0)
 """Redelivery delays by attempt: quick for a blip, then long enough for a restart or outage."""
 
 
+ACK_TIMEOUT_SECONDS = 5.0
+"""nats-py waits 1 s for an ack's confirmation by default; a stream leader election takes
+longer, and an unconfirmed ack only means the message may come again."""
+
+
 @dataclass
 class RunnerCounts:
     """What one runner did; logged as one summary event when it stops."""
@@ -44,6 +49,8 @@ class RunnerCounts:
     acked: int = 0
     retried: int = 0
     dead_lettered: int = 0
+    settle_failures: int = 0
+    """Acks, naks or dead letters that failed: those messages come back after `ack_wait`."""
     errors_by_type: dict[str, int] = field(default_factory=dict)
 
 
@@ -120,6 +127,7 @@ class ConsumerRunner:
                 acked=self.counts.acked,
                 retried=self.counts.retried,
                 dead_lettered=self.counts.dead_lettered,
+                settle_failures=self.counts.settle_failures,
                 errors=self.counts.errors_by_type,
             )
         return self.counts
@@ -133,11 +141,26 @@ class ConsumerRunner:
             outcomes = [exc] * len(msgs)
         if len(outcomes) != len(msgs):
             raise RuntimeError("batch handler must return one outcome per message")
-        await asyncio.gather(*(self._settle(m, o) for m, o in zip(msgs, outcomes, strict=True)))
+        await asyncio.gather(
+            *(self._settle_or_leave(m, o) for m, o in zip(msgs, outcomes, strict=True))
+        )
+
+    async def _settle_or_leave(self, msg: Msg, outcome: BaseException | None) -> None:
+        """Settle one message; if the server cannot be told (an ack timing out during a
+        leader election, a dead-letter stream unavailable), leave it: JetStream delivers it
+        again after `ack_wait`, and the runner goes on with the others instead of stopping."""
+        try:
+            await self._settle(msg, outcome)
+        except Exception as exc:  # noqa: BLE001 - the message is redelivered, never lost
+            self.counts.settle_failures += 1
+            self.log.error(
+                "settle_failed", subject=msg.subject, error_type=type(exc).__name__,
+                error=str(exc), outcome=type(outcome).__name__ if outcome else "ok",
+            )  # fmt: skip
 
     async def _settle(self, msg: Msg, outcome: BaseException | None) -> None:
         if outcome is None:
-            await msg.ack_sync()
+            await msg.ack_sync(timeout=ACK_TIMEOUT_SECONDS)
             self.counts.acked += 1
             return
         name = type(outcome).__name__

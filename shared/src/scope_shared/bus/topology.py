@@ -66,6 +66,10 @@ class Stage:
     INDEX = "index"
 
 
+DEAD_LETTER_DELIVERIES = 3
+"""Deliveries past a consumer's `max_deliver` that the server still makes, for dead-lettering."""
+
+
 class ConsumerSpec(msgspec.Struct, frozen=True, kw_only=True):
     """A durable pull consumer and the policy the consumer runner applies to it.
 
@@ -93,9 +97,10 @@ class ConsumerSpec(msgspec.Struct, frozen=True, kw_only=True):
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=self.ack_wait,
-            # One more than the runner's limit: the runner dead-letters on the last delivery it
-            # sees, so the server never silently stops delivering a message.
-            max_deliver=self.max_deliver + 1,
+            # More than the runner's limit: the runner dead-letters from its last delivery on,
+            # and a dead letter that could not be published is tried again on the deliveries
+            # after, so the server never silently stops delivering a message.
+            max_deliver=self.max_deliver + DEAD_LETTER_DELIVERIES,
             max_ack_pending=self.max_ack_pending,
         )
 
