@@ -104,8 +104,10 @@ async def test_replay_renormalizes_the_archive_without_new_versions(
 
     replayed = _scope(nats_url, "replay", "--source", "france_boamp", "--since", "2020-01-01")
     assert replayed.returncode == 0, replayed.stderr
-    assert replayed.stdout.strip().splitlines()[-1] == "read 5, published 5, failed 0"
     # Same raw content, same mapping: each version's message is dropped by its Msg-Id.
+    assert replayed.stdout.strip().splitlines()[-1] == (
+        "read 5, published 0, already published 5, failed 0"
+    )
     assert await stream_messages(js, NOTICES_STREAM) == 5
 
     # A message the normalizer could not decode (dead-lettered when first consumed) is counted
@@ -113,12 +115,16 @@ async def test_replay_renormalizes_the_archive_without_new_versions(
     await js.publish("scope.raw.france_boamp", b'{"schema_version": "not a raw notice"}')
     replayed = _scope(nats_url, "replay", "--source", "france_boamp")
     assert replayed.returncode == 1, replayed.stderr  # some did not map: exit code 1
-    assert replayed.stdout.strip().splitlines()[-1] == "read 6, published 5, failed 1"
+    assert replayed.stdout.strip().splitlines()[-1] == (
+        "read 6, published 0, already published 5, failed 1"
+    )
     assert '"error_type":"ValidationError"' in replayed.stderr
     assert await stream_messages(js, NOTICES_STREAM) == 5
 
     nothing = _scope(nats_url, "replay", "--source", "europe_ted")
-    assert nothing.stdout.strip().splitlines()[-1] == "read 0, published 0, failed 0"
+    assert nothing.stdout.strip().splitlines()[-1] == (
+        "read 0, published 0, already published 0, failed 0"
+    )
 
 
 async def test_operator_commands_leave_the_streams_as_the_services_declared_them(

@@ -70,7 +70,8 @@ async def _replay(source: str, since: datetime | None) -> int:
     async with open_jetstream(settings, "scope-replay", declare=False) as js:
         counts = await replay(js, await open_normalizer(js), source=source, since=since)
     print(  # noqa: T201 - command output
-        f"read {counts.read}, published {counts.published}, failed {counts.failed}"
+        f"read {counts.read}, published {counts.published}, "
+        f"already published {counts.duplicates}, failed {counts.failed}"
     )
     return EXIT_SOME_FAILED if counts.failed else EXIT_ALL_MAPPED
 

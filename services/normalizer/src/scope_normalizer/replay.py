@@ -1,8 +1,15 @@
 """Re-normalise raw notices from the archive (the raw stream) without re-harvesting.
 
-Used after a mapper fix: each raw notice of a source, since a date, goes through the normalizer
-again. Contents already seen keep their version; a notice that now maps differently is
-published again under that version and replaces the old mapping downstream.
+Used after a mapper fix: each raw notice of a source, stored in the raw stream since a date,
+goes through the normalizer again. Contents already seen keep their version; a notice that now
+maps differently is published again under that version and replaces the old mapping
+downstream. A notice mapped as before is published too: the notices stream drops it as a
+duplicate only within its 24-hour window (`duplicates` counts those), and the indexer writes
+an older one again, unchanged.
+
+A notice that fails (not decodable, not mappable, or a store or bus error that lasts) is
+counted and logged, and the replay goes on: it may be run again, everything it redoes is
+idempotent.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from datetime import datetime
 
 import msgspec
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -24,7 +32,7 @@ from scope_shared.bus import (
     raw_payload,
     raw_subject,
 )
-from scope_shared.errors import PermanentError
+from scope_shared.errors import PermanentError, RetryableError
 from scope_shared.logging import get_logger
 
 log = get_logger(stage="replay")
@@ -38,6 +46,8 @@ INACTIVE_SECONDS = 120.0
 class ReplayCounts:
     read: int = 0
     published: int = 0
+    duplicates: int = 0
+    """Notices identical to one the notices stream holds from its last 24 hours."""
     failed: int = 0
 
 
@@ -70,7 +80,7 @@ async def replay(
         await sub.unsubscribe()
     log.info(
         "replay_finished", source=source, read=counts.read, published=counts.published,
-        failed=counts.failed,
+        duplicates=counts.duplicates, failed=counts.failed,
     )  # fmt: skip
     return counts
 
@@ -81,11 +91,17 @@ async def _replay_one(
     try:
         raw = decode_raw_message(msg.data, msg.subject, msg.headers)
         result = await normalizer.normalize(raw, await raw_payload(js, raw))
-    except (PermanentError, msgspec.MsgspecError) as exc:
-        # An undecodable raw message was dead-lettered when first consumed: counted here, and
-        # the replay goes on with the rest of the archive.
+        ack = await publish_notice(js, result.notice)
+    except (PermanentError, RetryableError, msgspec.MsgspecError, NatsError) as exc:
+        # Dead-lettered when first consumed, or a store or bus error: counted, and the replay
+        # goes on with the rest of the archive (the server does not wait on this consumer).
         counts.failed += 1
-        log.warning("replay_failed", error_type=type(exc).__name__, error=str(exc))
+        log.warning(
+            "replay_failed", sequence=msg.metadata.sequence.stream,
+            error_type=type(exc).__name__, error=str(exc),
+        )  # fmt: skip
         return
-    await publish_notice(js, result.notice)
-    counts.published += 1
+    if ack.duplicate:
+        counts.duplicates += 1
+    else:
+        counts.published += 1
