@@ -243,3 +243,60 @@ async def test_versions_increase_per_new_content_and_repeat_for_known_content() 
     assert await ledger.version_for("x:1", "a" * 64) == (1, False)
     assert await ledger.version_for("x:1", "c" * 64) == (3, True)
     assert await ledger.version_for("x:2", "a" * 64) == (1, True)
+
+
+async def test_contract_data_with_its_own_key_joins_the_call_it_follows() -> None:
+    """DECP's key (buyer SIRET + contract id) is known to no other source: the first contract
+    of that key is still scored against the buyer's calls, and its key then leads there."""
+    linker = ProcedureLinker(MemoryKeyValue())
+    call = await linker.link(_notice("france_boamp", "26-1", siret=SIRET))
+    key = (ProcedureMatch.BUYER_CONTRACT_ID, f"buyer_contract_id:{SIRET}:2026-17")
+    later = DAY + timedelta(days=60)
+    contract = await linker.link(
+        _notice(
+            "france_decp",
+            "c-1",
+            siret=SIRET,
+            procedure=key,
+            published=later,
+            notice_type=NoticeType.CONTRACT_DATA,
+        )
+    )
+    assert (contract.procedure_id, contract.procedure_match) == (
+        call.procedure_id,
+        ProcedureMatch.SCORED,
+    )
+    modified = await linker.link(
+        _notice("france_decp", "c-1-mod", siret=SIRET, procedure=key, title="Avenant 1",
+                published=later + timedelta(days=90), notice_type=NoticeType.CONTRACT_DATA)
+    )  # fmt: skip
+    assert (modified.procedure_id, modified.procedure_match) == (
+        call.procedure_id,
+        ProcedureMatch.BUYER_CONTRACT_ID,
+    )
+
+
+@pytest.mark.parametrize("call_first", [True, False])
+async def test_call_and_its_corrigendum_linked_at_once_share_the_procedure(
+    call_first: bool,
+) -> None:
+    """The call carries its contract folder, the corrigendum only cites the call: each binds
+    keys the other reads, and they must not end in two procedures."""
+    linker = ProcedureLinker(YieldingKeyValue())
+    call = _notice("france_boamp", "26-1",
+                   procedure=(ProcedureMatch.CONTRACT_FOLDER, "contract_folder:f"))  # fmt: skip
+    corrigendum = _notice("france_boamp", "26-2", related=["france_boamp:26-1"],
+                          notice_type=NoticeType.CORRIGENDUM)  # fmt: skip
+    pair = (call, corrigendum) if call_first else (corrigendum, call)
+    first, second = await asyncio.gather(*(linker.link(n) for n in pair))
+    assert first.procedure_id == second.procedure_id
+    # A notice of either, later, finds the same procedure.
+    award = await linker.link(
+        _notice(
+            "france_boamp",
+            "26-3",
+            procedure=(ProcedureMatch.CONTRACT_FOLDER, "contract_folder:f"),
+            notice_type=NoticeType.AWARD,
+        )
+    )
+    assert award.procedure_id == first.procedure_id

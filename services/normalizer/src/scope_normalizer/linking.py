@@ -10,7 +10,12 @@ Rules, strongest first (the rule that decided is recorded in `procedure_match`):
    yearly renewal of the same contract is a new procedure, and sources link their own notices.
 4. Otherwise the notice starts its own procedure.
 
-The first procedure id a key is bound to stays: a later, weaker link never moves it.
+The first procedure id a key is bound to stays: a later, weaker link never moves it. A strong
+key seen for the first time is still scored against other sources before it starts a
+procedure of its own: DECP's and OCDS's keys are known to no other source, so a contract would
+otherwise never join the call it follows. Two notices of one procedure linked at the same time
+(a call and its corrigendum, in one batch or on two replicas) meet on the key they share: the
+one that binds it second joins the first one's procedure.
 """
 
 from __future__ import annotations
@@ -125,40 +130,44 @@ class ProcedureLinker:
         )
         # Read once: what scoring compares with is also what remembering starts from.
         buyer_entry = await self.store.get(buyer_key) if buyer_key else None
-        procedure_id, match = await self._resolve(notice, buyer_entry)
-        keys = [notice.id, *(r.notice_id for r in notice.related)]
-        if notice.procedure_match is not ProcedureMatch.OWN:
-            keys.append(notice.procedure_id)
-        binding = f"{match.value}\t{procedure_id}".encode()
-        for key in keys:
-            await self.store.create(KEY_PREFIX + key, binding)
+        keys = _keys(notice)
+        seen = {key: await self._bound(key) for key, _ in keys}
+        procedure_id, match = _resolve(notice, keys, seen, buyer_entry)
+        procedure_id, match = await self._bind(notice, keys, seen, (procedure_id, match))
         if buyer_key:
             await self._remember_buyer(notice, procedure_id, buyer_key, buyer_entry)
         return msgspec.structs.replace(notice, procedure_id=procedure_id, procedure_match=match)
 
-    async def _resolve(
-        self, notice: Notice, buyer_entry: tuple[bytes, int] | None
+    async def _bind(
+        self,
+        notice: Notice,
+        keys: list[tuple[str, ProcedureMatch]],
+        seen: dict[str, tuple[str, ProcedureMatch] | None],
+        resolved: tuple[str, ProcedureMatch],
     ) -> tuple[str, ProcedureMatch]:
-        strong = notice.procedure_match is not ProcedureMatch.OWN
-        keys: list[tuple[str, ProcedureMatch]] = []
-        if strong:
-            keys.append((notice.procedure_id, notice.procedure_match))
-        keys += [(r.notice_id, ProcedureMatch.NOTICE_LINK) for r in notice.related]
-        keys.append((notice.id, ProcedureMatch.NOTICE_LINK))
+        """Bind the keys that were free to the procedure; the procedure, maybe another.
+
+        A key bound meanwhile by a notice linked at the same time (in this batch or on another
+        replica: a call and its corrigendum) wins: the notice joins that procedure, and the
+        keys this call had just bound follow it, so the two are not split. A key that was
+        already bound when read keeps its procedure (the first binding stays).
+        """
+        procedure_id, match = resolved
+        created: list[str] = []
         for key, rule in keys:
+            if seen[key] is not None:
+                continue
+            if await self.store.create(KEY_PREFIX + key, _binding(procedure_id, match)):
+                created.append(key)
+                continue
             bound = await self._bound(key)
-            if bound:
-                # A notice's own key remembers how it was first linked (a scored match stays
-                # "scored" when the notice is processed again).
-                return bound[0], bound[1] if key == notice.id else rule
-        if strong:
-            return notice.procedure_id, notice.procedure_match
-        if notice.related:
-            return notice.related[0].notice_id, ProcedureMatch.NOTICE_LINK
-        scored = _scored_match(notice, buyer_entry)
-        if scored:
-            return scored, ProcedureMatch.SCORED
-        return notice.id, ProcedureMatch.OWN
+            if bound is None or bound[0] == procedure_id:
+                continue
+            procedure_id, match = bound[0], bound[1] if key == notice.id else rule
+            for own in created:
+                await self.store.put(KEY_PREFIX + own, _binding(procedure_id, match))
+            log.info("procedure_joined", notice_id=notice.id, key=key, procedure_id=procedure_id)
+        return procedure_id, match
 
     async def _bound(self, key: str) -> tuple[str, ProcedureMatch] | None:
         found = await self.store.get(KEY_PREFIX + key)
@@ -207,6 +216,48 @@ class ProcedureLinker:
         log.warning(
             "buyer_candidate_dropped", procedure_id=procedure_id, attempts=REMEMBER_ATTEMPTS
         )
+
+
+def _keys(notice: Notice) -> list[tuple[str, ProcedureMatch]]:
+    """The notice's keys, strongest first, each with the rule a notice joining through it
+    records: its strong key, the notices it cites, its own id."""
+    keys: list[tuple[str, ProcedureMatch]] = []
+    if notice.procedure_match is not ProcedureMatch.OWN:
+        keys.append((notice.procedure_id, notice.procedure_match))
+    keys += [(r.notice_id, ProcedureMatch.NOTICE_LINK) for r in notice.related]
+    keys.append((notice.id, ProcedureMatch.NOTICE_LINK))
+    return list(dict.fromkeys(keys))
+
+
+def _resolve(
+    notice: Notice,
+    keys: list[tuple[str, ProcedureMatch]],
+    seen: dict[str, tuple[str, ProcedureMatch] | None],
+    buyer_entry: tuple[bytes, int] | None,
+) -> tuple[str, ProcedureMatch]:
+    """The procedure of the strongest bound key; else, for a notice without a strong key, the
+    first notice it cites; else a scored match with another source (also for a new strong
+    key: a DECP contract joins the BOAMP call it follows, whose source knows no such key);
+    else the strong key, or the notice's own id."""
+    for key, rule in keys:
+        bound = seen[key]
+        if bound:
+            # A notice's own key remembers how it was first linked (a scored match stays
+            # "scored" when the notice is processed again).
+            return bound[0], bound[1] if key == notice.id else rule
+    strong = notice.procedure_match is not ProcedureMatch.OWN
+    if notice.related and not strong:
+        return notice.related[0].notice_id, ProcedureMatch.NOTICE_LINK
+    scored = _scored_match(notice, buyer_entry)
+    if scored:
+        return scored, ProcedureMatch.SCORED
+    if strong:
+        return notice.procedure_id, notice.procedure_match
+    return notice.id, ProcedureMatch.OWN
+
+
+def _binding(procedure_id: str, match: ProcedureMatch) -> bytes:
+    return f"{match.value}\t{procedure_id}".encode()
 
 
 def _scored_match(notice: Notice, found: tuple[bytes, int] | None) -> str | None:
