@@ -23,6 +23,7 @@ from scope_shared.store.opensearch import OpenSearchStore, ReindexOptions
 from scope_shared.store.opensearch.bulk import Action, run_bulk
 from scope_shared.store.opensearch.cursor import decode_cursor, encode_cursor
 from scope_shared.store.opensearch.documents import derived_fields, notice_document
+from scope_shared.store.opensearch.indexing import card_changes
 from scope_shared.store.opensearch.template import NOTICE_PROPERTIES, index_template
 from scope_shared.store.opensearch.textquery import Term, parse
 from tests.support.ports import free_port
@@ -121,6 +122,47 @@ async def test_hand_edited_cursor_the_node_refuses_is_an_invalid_cursor(
     edited = encode_cursor("newest", False, ["yesterday", "france_boamp:1"])
     with pytest.raises(InvalidCursor, match="refused its values"):
         await os_store.search(SearchQuery(sort="newest", cursor=edited))
+
+
+def test_card_changes_narrowed_to_some_procedures_still_know_a_moved_notice(
+    corpus: list[Notice],
+) -> None:
+    """A card recomputed alone (its write conflicted) must still see that a notice of the
+    batch moved away from it, or the notice stays on it."""
+    moved = msgspec.structs.replace(corpus[0], procedure_id="procedure:b")
+    changes = card_changes({moved.id: moved}, {moved.id: "procedure:a"})
+    narrowed = changes.only({"procedure:a"})
+    assert narrowed.upserts == {}
+    assert narrowed.touched == {"procedure:a"}
+    assert narrowed.batch() == {moved.id: moved}
+
+
+class _NoMget:
+    """The real client, but the read of where notices are fails (a timeout, a 429)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def mget(self, **kwargs: Any) -> Any:
+        raise ConnectionTimeout("TIMEOUT", "mget timed out", None)
+
+
+async def test_batch_is_failed_retryable_when_the_procedures_cannot_be_read(
+    os_store: OpenSearchStore, corpus: list[Notice]
+) -> None:
+    notice = corpus[0]
+    real = os_store._client
+    os_store._client = _NoMget(real)
+    try:
+        outcomes = await os_store.index([notice])
+    finally:
+        os_store._client = real
+    assert [(o.status, o.retryable) for o in outcomes] == [("failed", True)]
+    assert outcomes[0].reason is not None and "reading where the notices are" in outcomes[0].reason
+    assert await os_store.get(notice.id) is None
 
 
 async def test_get_returns_the_notice_exactly_as_indexed(

@@ -98,7 +98,8 @@ def _chunks(actions: Sequence[Action]) -> list[tuple[int, bytes]]:
     return chunks
 
 
-def _request_failure(exc: Exception) -> ItemResult:
+def request_failure(exc: Exception) -> ItemResult:
+    """A request that failed as a whole, as the result of each of its items."""
     if isinstance(exc, OpenSearchConnectionError):
         return ItemResult(status=503, error=f"unreachable: {exc}", retryable=True)
     status = exc.status_code if isinstance(exc, TransportError) else "N/A"
@@ -131,7 +132,7 @@ async def run_bulk(
                 headers={"content-type": "application/x-ndjson"}, timeout=request_timeout,
             )  # fmt: skip
         except (TransportError, TimeoutError) as exc:
-            results += [_request_failure(exc)] * count
+            results += [request_failure(exc)] * count
             continue
         items = response.get("items", [])
         if len(items) != count:  # never seen; guards the zip below against a short answer

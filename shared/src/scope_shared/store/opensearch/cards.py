@@ -71,11 +71,15 @@ class CardChanges(msgspec.Struct, kw_only=True):
         return self._batch
 
     def only(self, procedures: set[str]) -> CardChanges:
-        return CardChanges(
+        """The changes of these procedures' cards. The batch stays whole: a notice of the
+        batch that moved to another procedure must still be known, to leave these cards."""
+        kept = CardChanges(
             upserts={p: ns for p, ns in self.upserts.items() if p in procedures},
             touched=self.touched & procedures,
             verify=self.verify,
         )
+        kept._batch = self.batch()
+        return kept
 
 
 class _Stored(msgspec.Struct, frozen=True):

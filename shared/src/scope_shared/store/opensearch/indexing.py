@@ -30,7 +30,7 @@ from opensearchpy.exceptions import TransportError
 
 from scope_shared.schema import Notice
 from scope_shared.store.contract import IndexOutcome
-from scope_shared.store.opensearch.bulk import Action, ItemResult, run_bulk
+from scope_shared.store.opensearch.bulk import Action, ItemResult, request_failure, run_bulk
 from scope_shared.store.opensearch.cards import CardChanges, CardWriter, settle
 from scope_shared.store.opensearch.documents import (
     encoded_derived,
@@ -97,7 +97,14 @@ class BatchWriter:
 
     async def write(self, notices: Sequence[Notice]) -> list[IndexOutcome]:
         """Index a batch; one outcome per notice, in order."""
-        previous = await self._previous_procedures([n.id for n in notices])
+        try:
+            previous = await self._previous_procedures([n.id for n in notices])
+        except TransportError as exc:
+            # Without it a notice that moved would stay on its old card for good: write
+            # nothing, and let the batch come again.
+            unread = request_failure(exc)
+            error = f"reading where the notices are: {unread.error}"
+            return [IndexOutcome(n.id, "failed", error, unread.retryable) for n in notices]
         changes = card_changes(latest_in_batch(notices), previous)
         planned, results = await asyncio.gather(
             self._cards.plan(changes, self._now),
@@ -122,7 +129,9 @@ class BatchWriter:
         for i, notice in enumerate(notices):
             touched = (notice.procedure_id, previous.get(notice.id))
             card_failure = next((failed_cards[p] for p in touched if p in failed_cards), None)
-            if card_failure is not None and outcomes[i].status == "indexed":
+            # A stale notice too: its card was planned with it, and the repair that takes it
+            # off failed, so the notice must come again for the repair to be done.
+            if card_failure is not None and outcomes[i].status in ("indexed", "stale"):
                 outcomes[i] = _failed(outcomes[i], card_failure)
         return outcomes
 
@@ -134,16 +143,12 @@ class BatchWriter:
 
     async def _previous_procedures(self, ids: list[str]) -> dict[str, str]:
         """notice id -> procedure_id of its stored version, read in real time (a new
-        notice, the common case, is a cheap miss). Empty on any error: this only serves to
-        take moved notices off their old cards, it must not fail a batch."""
-        try:
-            response = await self._client.mget(
-                index=self._names.alias("notices"), body={"ids": sorted(set(ids))},
-                params={"_source_includes": "procedure_id"},
-                request_timeout=self._options.timeout,
-            )  # fmt: skip
-        except TransportError:
-            return {}
+        notice, the common case, is a cheap miss)."""
+        response = await self._client.mget(
+            index=self._names.alias("notices"), body={"ids": sorted(set(ids))},
+            params={"_source_includes": "procedure_id"},
+            request_timeout=self._options.timeout,
+        )  # fmt: skip
         docs = response["docs"]
         return {d["_id"]: d["_source"]["procedure_id"] for d in docs if d.get("found")}
 
