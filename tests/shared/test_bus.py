@@ -225,6 +225,41 @@ async def test_dead_letter_that_cannot_be_published_is_tried_again_not_lost(
     assert dead.data == b"{not json"
 
 
+async def test_outage_is_delivered_again_past_the_limit_and_never_dead_lettered(
+    js: JetStreamContext,
+) -> None:
+    """The indexer's consumer: a store outage lasting more deliveries than the limit (restarts
+    during a long outage) is waited out; any other failure still ends as a dead letter."""
+    await ensure_topology(js, SETTINGS)
+    await publish_raw(js, _raw("waits"))
+    await publish_raw(js, _raw("broken"))
+    spec = ConsumerSpec(
+        durable="outage_test", stream=RAW_STREAM, filter_subject="scope.raw.>", max_deliver=2,
+        outages_wait=True,
+    )  # fmt: skip
+    attempts: dict[str, int] = {}
+
+    async def handle(msg: Msg) -> None:
+        source_id = decode_raw(msg.data).source_id
+        attempts[source_id] = attempts.get(source_id, 0) + 1
+        if source_id == "broken":
+            raise RetryableError("bad luck", retry_after=0.05)
+        if attempts[source_id] <= 4:
+            raise RetryableError("store down", retry_after=0.05, outage=True)
+
+    runner = ConsumerRunner(js, spec, stage="index", batch_handler=per_message(handle, 2))
+
+    async def done() -> bool:
+        return runner.counts.acked == 1 and runner.counts.dead_lettered == 1
+
+    await _drain(runner, done)
+    assert attempts == {"waits": 5, "broken": 2}
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.headers is not None and dead.headers[headers.DEAD_ERROR] == "bad luck"
+    info = await js.consumer_info(RAW_STREAM, "outage_test")
+    assert info.config.max_deliver == -1
+
+
 async def test_permanent_error_from_handler_keeps_field_path(js: JetStreamContext) -> None:
     await ensure_topology(js, SETTINGS)
     await publish_raw(js, _raw("unmappable"))

@@ -21,11 +21,16 @@ class RetryableError(ScopeError):
 
     Attributes:
         retry_after: Seconds the other side asked us to wait (HTTP Retry-After), if it said.
+        outage: A service the message needs is down (not the message's fault): a consumer
+            that allows it (`ConsumerSpec.outages_wait`) never dead-letters it for that.
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, outage: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.outage = outage
 
 
 class PermanentError(ScopeError):

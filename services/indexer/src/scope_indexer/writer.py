@@ -9,7 +9,8 @@ call, and settled by what the store said of each document:
   tells JetStream it is still working on them (`in_progress`), so an outage of any length
   neither redelivers them elsewhere nor counts against their deliveries: an outage never
   dead-letters a notice. The messages stay unacknowledged in JetStream meanwhile, so a crash
-  loses nothing; on shutdown the writer gives them back for redelivery.
+  loses nothing; on shutdown the writer gives them back for redelivery, as an outage: the
+  indexer's consumer never dead-letters for that, however many restarts an outage lasts.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ class BulkWriter:
                 self.failures_in_a_row = 0
             elif self.stop.is_set():
                 for position in pending:
-                    outcomes[position] = RetryableError("store unavailable at shutdown")
+                    outcomes[position] = RetryableError(
+                        "store unavailable at shutdown", outage=True
+                    )
                 break
             else:
                 await self._pause([msgs[p] for p in pending])

@@ -169,7 +169,8 @@ class ConsumerRunner:
         if isinstance(outcome, PERMANENT_ERRORS):
             await self._dead_letter(msg, outcome, delivered)
             return
-        if delivered >= self.spec.max_deliver:
+        outage = isinstance(outcome, RetryableError) and outcome.outage and self.spec.outages_wait
+        if delivered >= self.spec.max_deliver and not outage:
             await self._dead_letter(msg, outcome, delivered)
             return
         retry_after = outcome.retry_after if isinstance(outcome, RetryableError) else None

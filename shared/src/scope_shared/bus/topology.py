@@ -80,6 +80,9 @@ class ConsumerSpec(msgspec.Struct, frozen=True, kw_only=True):
         ack_wait: Seconds before an unacknowledged message is redelivered.
         max_deliver: Deliveries before the runner dead-letters the message.
         max_ack_pending: In-flight messages per consumer (JetStream's flow control).
+        outages_wait: A message failed by an outage (`RetryableError(outage=True)`) is
+            delivered again however many times it takes, never dead-lettered: the server
+            has no delivery limit, and the runner applies `max_deliver` to other failures.
     """
 
     durable: str
@@ -88,6 +91,7 @@ class ConsumerSpec(msgspec.Struct, frozen=True, kw_only=True):
     ack_wait: float = 60.0
     max_deliver: int = 6
     max_ack_pending: int = 1000
+    outages_wait: bool = False
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -100,7 +104,7 @@ class ConsumerSpec(msgspec.Struct, frozen=True, kw_only=True):
             # More than the runner's limit: the runner dead-letters from its last delivery on,
             # and a dead letter that could not be published is tried again on the deliveries
             # after, so the server never silently stops delivering a message.
-            max_deliver=self.max_deliver + DEAD_LETTER_DELIVERIES,
+            max_deliver=-1 if self.outages_wait else self.max_deliver + DEAD_LETTER_DELIVERIES,
             max_ack_pending=self.max_ack_pending,
         )
 
@@ -109,8 +113,9 @@ NORMALIZER_CONSUMER = ConsumerSpec(
     durable="normalizer", stream=RAW_STREAM, filter_subject=f"{RAW_SUBJECT_PREFIX}.>"
 )
 INDEXER_CONSUMER = ConsumerSpec(
-    durable="indexer", stream=NOTICES_STREAM, filter_subject=f"{NOTICES_SUBJECT_PREFIX}.>"
-)
+    durable="indexer", stream=NOTICES_STREAM, filter_subject=f"{NOTICES_SUBJECT_PREFIX}.>",
+    outages_wait=True,
+)  # fmt: skip
 
 
 def raw_subject(source: str) -> str:
