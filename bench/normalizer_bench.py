@@ -59,7 +59,7 @@ def _samples() -> dict[RawFormat, list[RawNotice]]:
         ):
             continue
         try:
-            items = list(split_file(path.read_bytes(), path.as_uri()))
+            items = split_file(path.read_bytes(), path.as_uri())
         except (PermanentError, ValueError):
             continue
         for item in items:

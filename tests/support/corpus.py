@@ -31,7 +31,7 @@ async def normalize_fixtures() -> list[Notice]:
             if path.suffix not in {".json", ".xml"} or "schema" in path.name or ".xsd" in path.name:
                 continue
             try:
-                items = list(split_file(path.read_bytes(), path.as_uri()))
+                items = split_file(path.read_bytes(), path.as_uri())
             except (PermanentError, ValueError):
                 continue
             for item in items:

@@ -232,3 +232,12 @@ def test_xml_splitter_clears_contracts_as_it_goes(tmp_path: Path) -> None:
                 peak = max(peak, _rss())
     assert seen == count
     assert peak - before < 40 * MB
+
+
+def test_json_file_starting_with_a_byte_order_mark_gives_the_same_contracts() -> None:
+    """Some exports start with a UTF-8 BOM, which ijson refuses: without this the file
+    failed at every harvest, as a transient error."""
+    data = (DECP / "real-2019/e-marchespublics.json").read_bytes()
+    plain = list(iter_decp_json(io.BytesIO(data)))
+    assert len(plain) == 470
+    assert list(iter_decp_json(io.BytesIO(b"\xef\xbb\xbf" + data))) == plain

@@ -102,13 +102,18 @@ async def _normalize_files(paths: list[Path], fmt: RawFormat | None, source: str
     out = sys.stdout.buffer
     failures = 0
     for path in paths:
+        skipped: list[str] = []
         try:
             data = path.read_bytes()
-            items = list(split_file(data, path.resolve().as_uri(), fmt))
+            items = split_file(data, path.resolve().as_uri(), fmt, skipped=skipped.append)
         except (OSError, PermanentError) as exc:
             print(f"{path}: {exc}", file=sys.stderr)  # noqa: T201 - command output
             failures += 1
             continue
+        for reason in skipped:
+            # A notice the file holds but that cannot be identified: not printed, so reported.
+            print(f"{path}: {reason}", file=sys.stderr)  # noqa: T201 - command output
+            failures += 1
         fetched_at = datetime.now(UTC)
         for item in items:
             raw = make_raw_notice(

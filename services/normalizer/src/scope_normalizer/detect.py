@@ -17,43 +17,52 @@ from scope_shared.documents import DocumentItem, boamp, decp, eforms, ocds, rss,
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
 
-Splitter = Callable[[bytes, str], Iterator[DocumentItem]]
+Skipped = Callable[[str], None]
+"""Told why each notice of a file could not be identified (and so was not split out)."""
+Splitter = Callable[[bytes, str, Skipped], Iterator[DocumentItem]]
 
 
-def _boamp_json(data: bytes, _: str) -> Iterator[DocumentItem]:
-    return boamp.split_records(data)
+def _boamp_json(data: bytes, _: str, skipped: Skipped) -> Iterator[DocumentItem]:
+    return boamp.split_records(
+        data, on_skipped=lambda position: skipped(f"BOAMP record {position} has no idweb")
+    )
 
 
-def _boamp_xml(data: bytes, _: str) -> Iterator[DocumentItem]:
+def _boamp_xml(data: bytes, _: str, __: Skipped) -> Iterator[DocumentItem]:
     return boamp.split_dila_xml(data)
 
 
-def _eforms(data: bytes, _: str) -> Iterator[DocumentItem]:
+def _eforms(data: bytes, _: str, __: Skipped) -> Iterator[DocumentItem]:
     return eforms.split_eforms(data)
 
 
-def _ted_xml(data: bytes, _: str) -> Iterator[DocumentItem]:
+def _ted_xml(data: bytes, _: str, __: Skipped) -> Iterator[DocumentItem]:
     return ted.split_ted_export(data)
 
 
-def _ted_api(data: bytes, _: str) -> Iterator[DocumentItem]:
+def _ted_api(data: bytes, _: str, __: Skipped) -> Iterator[DocumentItem]:
     return ted.split_search_response(data)
 
 
-def _decp_json(data: bytes, _: str) -> Iterator[DocumentItem]:
+def _decp_json(data: bytes, _: str, __: Skipped) -> Iterator[DocumentItem]:
     return decp.iter_decp_json(io.BytesIO(data))
 
 
-def _decp_xml(data: bytes, _: str) -> Iterator[DocumentItem]:
+def _decp_xml(data: bytes, _: str, __: Skipped) -> Iterator[DocumentItem]:
     return decp.iter_decp_xml(io.BytesIO(data))
 
 
-def _ocds(data: bytes, _: str) -> Iterator[DocumentItem]:
-    return ocds.split_package(data)
+def _ocds(data: bytes, _: str, skipped: Skipped) -> Iterator[DocumentItem]:
+    def report(release: ocds.SkippedRelease) -> None:
+        skipped(f"OCDS release skipped ({release.reason}): {release.ocid or release.url or '?'}")
+
+    return ocds.split_package(data, on_skipped=report)
 
 
-def _rss(data: bytes, location: str) -> Iterator[DocumentItem]:
-    return rss.split_feed(data, location)
+def _rss(data: bytes, location: str, skipped: Skipped) -> Iterator[DocumentItem]:
+    return rss.split_feed(
+        data, location, on_skipped=lambda title: skipped(f"feed entry without id: {title!r}")
+    )
 
 
 SPLITTERS: dict[RawFormat, Splitter] = {
@@ -76,6 +85,8 @@ _XML_ROOTS = {
     "ANNONCE": RawFormat.BOAMP_XML,
     "TED_EXPORT": RawFormat.TED_XML,
     "marches": RawFormat.DECP_2019_XML,
+    "marche": RawFormat.DECP_2019_XML,
+    "contrat-concession": RawFormat.DECP_2019_XML,
     "rss": RawFormat.RSS_ITEM,
     "feed": RawFormat.RSS_ITEM,
     "RDF": RawFormat.RSS_ITEM,
@@ -83,9 +94,12 @@ _XML_ROOTS = {
 """XML root local names -> format, besides eForms' roots (`eforms.EFORMS_ROOTS`)."""
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def detect_format(data: bytes) -> RawFormat:
     """The document family of a file, from its XML root or its JSON keys."""
-    head = data.lstrip()[:1]
+    head = data.removeprefix(UTF8_BOM).lstrip()[:1]
     if head == b"<":
         return _xml_format(data)
     if head in (b"{", b"["):
@@ -132,6 +146,8 @@ def _json_format(data: bytes) -> RawFormat:
     try:
         keys = _keys_decoder.decode(ocds.utf8_json(data))
     except msgspec.DecodeError as exc:
+        if _is_json_lines(data):
+            return RawFormat.BOAMP_JSON  # a BOAMP `exports/jsonl` file: one record per line
         raise PermanentError(f"unreadable JSON: {exc}") from exc
     if isinstance(keys, list):
         return RawFormat.BOAMP_JSON
@@ -146,6 +162,32 @@ def _json_format(data: bytes) -> RawFormat:
     raise PermanentError("unknown JSON document (no results, notices, releases or marches)")
 
 
-def split_file(data: bytes, location: str, fmt: RawFormat | None = None) -> Iterator[DocumentItem]:
-    """The notices of one file, its format detected unless given."""
-    return SPLITTERS[fmt or detect_format(data)](data, location)
+def _is_json_lines(data: bytes) -> bool:
+    lines = [line for line in data.splitlines() if line.strip()]
+    try:
+        return len(lines) > 1 and all(isinstance(msgspec.json.decode(x), dict) for x in lines[:2])
+    except msgspec.DecodeError:
+        return False
+
+
+def split_file(
+    data: bytes, location: str, fmt: RawFormat | None = None, *, skipped: Skipped | None = None
+) -> list[DocumentItem]:
+    """The notices of one file, its format detected unless given.
+
+    Args:
+        skipped: Told of each notice the file holds but that cannot be identified.
+
+    Raises:
+        PermanentError: The file is not a document of a known format, or is cut or malformed
+            (the splitters' own errors, whatever the format).
+    """
+    body = data.removeprefix(UTF8_BOM)
+    split = SPLITTERS[fmt or detect_format(body)]
+    try:
+        return list(split(body, location, skipped or (lambda _: None)))
+    except PermanentError:
+        raise
+    except (ValueError, etree.XMLSyntaxError, msgspec.DecodeError) as exc:
+        # ijson's errors are ValueErrors; a DECP file cut short fails midway.
+        raise PermanentError(f"unreadable document: {type(exc).__name__}: {exc}") from exc

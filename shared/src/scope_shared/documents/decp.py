@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import ijson
 import msgspec
@@ -78,7 +78,7 @@ def iter_decp_json(stream: BinaryIO) -> Iterator[DocumentItem]:
         ijson.JSONError: The file is not well-formed JSON (raised where the defect is met,
             after the contracts before it have been yielded).
     """
-    recorder = _Recorder(stream)
+    recorder = _Recorder(_WithoutBom(stream))
     generation = _json_generation(recorder)
     replay = _Replay(b"".join(recorder.chunks), stream)
     records = (
@@ -125,10 +125,33 @@ def iter_decp_xml(stream: BinaryIO) -> Iterator[DocumentItem]:
         yield item
 
 
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class _WithoutBom:
+    """The stream without a leading UTF-8 byte order mark, which ijson refuses (some
+    publishers' exports start with one; the XML parser reads it by itself)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._first = True
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._first or size == 0:  # ijson reads 0 bytes to learn the stream's type
+            return self._stream.read(size)
+        self._first = False
+        head = self._stream.read(3)
+        if head == _UTF8_BOM:
+            return self._stream.read(size)
+        rest = self._stream.read(max(size - len(head), 0)) if size >= 0 else self._stream.read()
+        return head + rest
+
+
 class _Recorder:
     """Reads from a stream and keeps what it read, so that it can be read again."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: _Readable) -> None:
         self._stream = stream
         self.chunks: list[bytes] = []
         self.size = 0
@@ -140,10 +163,13 @@ class _Recorder:
         return data
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 class _Replay:
     """`head` first, then the rest of `stream`."""
 
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+    def __init__(self, head: bytes, stream: _Readable) -> None:
         self._head = head
         self._stream = stream
 
