@@ -97,6 +97,42 @@ async def test_corrigendum_and_cancellation_update_the_card(
     assert await loaded.procedure_notices(call.procedure_id) == [call, corrigendum, cancellation]
 
 
+async def test_unsuccessful_award_shows_on_the_card_and_same_day_corrigenda_keep_their_order(
+    loaded: SearchStore, latest: list[Notice]
+) -> None:
+    call = max(
+        (n for n in latest if n.notice_type is NoticeType.CONTRACT_NOTICE
+         and n.submission_deadline and len(procedures_of(latest)[n.procedure_id]) == 1),
+        key=lambda n: (n.published_at, n.id),
+    )  # fmt: skip
+    assert call.submission_deadline is not None
+    day = call.published_at + timedelta(days=1)
+
+    def corrigendum(number: int, days: int) -> Notice:
+        source_id = f"26-{number}"
+        return msgspec.structs.replace(
+            call, id=f"{call.source}:{source_id}", source_id=source_id, version=1,
+            notice_type=NoticeType.CORRIGENDUM, published_at=day,
+            submission_deadline=call.submission_deadline + timedelta(days=days),
+        )  # fmt: skip
+
+    # BOAMP numbers grow: 26-10001 is the later of the two, published the same day.
+    older, newer = corrigendum(9999, 50), corrigendum(10001, 60)
+    award = msgspec.structs.replace(
+        call, id=f"{call.id}-award", source_id=f"{call.source_id}-award", version=1,
+        notice_type=NoticeType.AWARD, status=NoticeStatus.UNSUCCESSFUL,
+        published_at=day + timedelta(days=90),
+    )  # fmt: skip
+    await loaded.index([older, newer, award])
+    card = await loaded.procedure(call.procedure_id)
+    assert card is not None
+    assert card.notice.submission_deadline == newer.submission_deadline
+    assert card.notice.status is NoticeStatus.UNSUCCESSFUL
+    assert card.notice_ids == [call.id, older.id, newer.id, award.id]
+    unsuccessful = await all_hits(loaded, status=["unsuccessful"], group_by_procedure=True)
+    assert call.procedure_id in unsuccessful
+
+
 async def test_unknown_procedure_has_no_card_and_no_notices(loaded: SearchStore) -> None:
     assert await loaded.procedure("own:nothing-here") is None
     assert await loaded.procedure_notices("own:nothing-here") == []
