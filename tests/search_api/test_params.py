@@ -217,3 +217,24 @@ async def test_control_characters_in_free_text_are_rejected(embedded_api: Client
         assert body["invalid_params"][0] == {
             "name": name, "reason": "control characters are not allowed",
         }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("q", "first"),
+    [
+        ("oeuvre", "92310000"),  # d'œuvres artistiques, typed without the ligature
+        ("45233140-2", "45233140"),  # the check-digit form the API itself writes
+        ("45", "45000000"),  # a code's start: the division first, not 14500000
+        ("4523 routes", "45230000"),
+    ],
+)
+async def test_cpv_reference_finds_what_people_type(
+    embedded_api: Client, q: str, first: str
+) -> None:
+    response = await embedded_api.get("/v1/reference/cpv", params={"q": q})
+    assert response.status == 200
+    codes = [entry["code"] for entry in (await response.json())["items"]]
+    assert codes and codes[0] == first, codes
+    if q[:1].isdigit():
+        prefix = q.split(maxsplit=1)[0].split("-", maxsplit=1)[0]
+        assert all(code.startswith(prefix) for code in codes)

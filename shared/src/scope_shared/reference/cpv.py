@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -58,8 +59,14 @@ def cpv_ancestors(code: str) -> list[str]:
     return [significant[:n].ljust(8, "0") for n in range(len(significant), 1, -1)]
 
 
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+"""Not decomposed by NFKD: `maîtrise d'œuvre` is typed `oeuvre`."""
+_CODE = re.compile(r"(\d{1,8})(?:-\d)?")
+"""A code or its start, with or without check digit: `45`, `4523`, `45233140-2`."""
+
+
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -69,11 +76,22 @@ def _folded_labels() -> list[tuple[str, Cpv]]:
 
 
 def search_cpv(query: str, limit: int = 20) -> list[Cpv]:
-    """Codes whose code or label contains every word of `query` (accents and case ignored),
-    broadest first (a division before its classes)."""
-    words = _fold(query).split()
-    if not words:
+    """Codes that start with every number of `query` and whose labels contain its other words
+    (accents, ligatures and case ignored), broadest first (a division before its classes)."""
+    prefixes: list[str] = []
+    words: list[str] = []
+    for word in _fold(query).split():
+        code = _CODE.fullmatch(word)
+        if code:
+            prefixes.append(code.group(1))
+        else:
+            words.append(word)
+    if not (prefixes or words):
         return []
-    found = [c for text, c in _folded_labels() if all(w in text for w in words)]
+    found = [
+        c
+        for text, c in _folded_labels()
+        if all(c.code.startswith(p) for p in prefixes) and all(w in text for w in words)
+    ]
     found.sort(key=lambda c: (c.level, c.code))
     return found[:limit]
