@@ -119,7 +119,15 @@ def test_release_maps_awards_and_contracts_of_contract_data(corpus: list[Notice]
 
 def test_release_uses_the_source_ocid_for_ocds_procedures(corpus: list[Notice]) -> None:
     notice = next(n for n in corpus if n.procedure_id.startswith("ocid:"))
-    assert _release(notice)["ocid"] == notice.procedure_id.removeprefix("ocid:")
+    assert _release(notice)["ocid"].lower() == notice.procedure_id.removeprefix("ocid:")
+
+
+def test_release_keeps_the_publishers_case_of_its_ocid(corpus: list[Notice]) -> None:
+    """The procedure key is lower-cased (publishers differ in case); the release gives the
+    ocid as its publisher wrote it, so that it joins back to the publisher's data."""
+    notice = next(n for n in corpus if n.source_id.startswith("OCDS-87SD3T"))
+    assert notice.procedure_id == "ocid:ocds-87sd3t-ad-sf-drm-063-2015"
+    assert _release(notice)["ocid"] == "OCDS-87SD3T-AD-SF-DRM-063-2015"
 
 
 async def test_ocds_endpoint_serves_the_release_with_numeric_amounts(

@@ -99,8 +99,14 @@ _encoder = msgspec.json.Encoder(decimal_format="number")
 
 
 def ocid(notice: Notice, prefix: str) -> str:
+    """The publisher's ocid for an OCDS procedure (as it writes it: the procedure key is
+    lower-cased, the notice's `<ocid>/<release id>` is not), else one under `prefix`."""
     if notice.procedure_id.startswith(OCID_PREFIX):
-        return notice.procedure_id[len(OCID_PREFIX) :]
+        key = notice.procedure_id[len(OCID_PREFIX) :]
+        published = notice.source_id[: len(key)]
+        if published.lower() == key and notice.source_id[len(key) : len(key) + 1] == "/":
+            return published
+        return key
     return f"{prefix}-{notice.procedure_id}"
 
 
