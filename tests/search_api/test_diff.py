@@ -52,3 +52,15 @@ def test_envelope_fields_are_not_changes() -> None:
     after = msgspec.structs.replace(before, version=2, raw_sha256="b" * 64,
                                     updated_at=datetime(2026, 3, 1, tzinfo=UTC))  # fmt: skip
     assert notice_changes(before, after) == []
+
+
+def test_list_filled_or_emptied_is_added_or_removed_and_equal_amounts_are_no_change() -> None:
+    before = _notice(cpv_additional=[], lots=[Lot(id="1")],
+                     estimated_value=Amount(amount=Decimal("80000")))  # fmt: skip
+    after = _notice(cpv_additional=["71000000"], lots=[],
+                    estimated_value=Amount(amount=Decimal("80000.00")))  # fmt: skip
+    added, removed = msgspec.to_builtins(notice_changes(before, after))
+    assert added == {"path": "cpv_additional", "op": "added", "before": None,
+                     "after": ["71000000"]}  # fmt: skip
+    assert (removed["path"], removed["op"], removed["after"]) == ("lots", "removed", None)
+    assert [lot["id"] for lot in removed["before"]] == ["1"]

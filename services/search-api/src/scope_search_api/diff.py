@@ -1,13 +1,15 @@
 """Field-level differences between two versions of a notice (GET /v1/notices/{id}/history).
 
 Objects are compared key by key and lists of objects item by item (`lots[2].title`); a list
-of plain values (`cpv_additional`) changes as a whole. A field going from null to a value is
-`added`, from a value to null `removed`. Envelope fields that change with every version are
-left out.
+of plain values (`cpv_additional`) changes as a whole. A field going from null (or an empty
+list) to a value is `added`, from a value to null (or an empty list) `removed`; an amount
+written with more decimals (`80000.00`) is the same amount. Envelope fields that change with
+every version are left out.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
@@ -18,12 +20,26 @@ from scope_shared.schema import Notice
 ENVELOPE = frozenset({"version", "updated_at", "raw_sha256"})
 
 
+_NOTHING = (None, [], {})
+"""A field absent, null or empty: one that goes from this to a value is `added`."""
+
+
 def _change(path: str, before: Any, after: Any) -> FieldChange:
-    if before is None:
+    if before in _NOTHING:
         return FieldChange(path=path, op="added", after=after)
-    if after is None:
+    if after in _NOTHING:
         return FieldChange(path=path, op="removed", before=before)
     return FieldChange(path=path, op="changed", before=before, after=after)
+
+
+def _same_amount(path: str, before: Any, after: Any) -> bool:
+    """`80000` and `80000.00` are one amount (decimals are text once converted)."""
+    if not (path.endswith("amount") and isinstance(before, str) and isinstance(after, str)):
+        return False
+    try:
+        return Decimal(before) == Decimal(after)
+    except InvalidOperation:
+        return False
 
 
 def _join(path: str, key: str) -> str:
@@ -31,7 +47,7 @@ def _join(path: str, key: str) -> str:
 
 
 def _diff(before: Any, after: Any, path: str, out: list[FieldChange]) -> None:
-    if before == after:
+    if before == after or _same_amount(path, before, after):
         return
     if isinstance(before, dict) and isinstance(after, dict):
         for key in [*before, *(k for k in after if k not in before)]:
