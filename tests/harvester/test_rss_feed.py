@@ -285,3 +285,24 @@ async def test_feed_whose_entries_were_not_published_is_fetched_whole_next_run(
     assert (recovered.status, recovered.counts.published) == ("ok", 2)
     assert [source_id for source_id, _ in await _published(js)] == RSS_IDS_GROWN
     assert (await states.validators("france_example"))[f"{url}/rss.xml"].etag is not None
+
+
+async def test_relative_entry_ids_resolve_against_the_configured_url_not_a_redirect(
+    serve, harvest: HarvestFn, js: JetStreamContext
+) -> None:
+    """A feed moved to another host behind a redirect keeps its entries' ids."""
+    relative = _rss().replace(b"<guid isPermaLink=\"false\">cons-4521</guid>",
+                              b"<guid>/consultation/4521</guid>")  # fmt: skip
+    moved = await serve(FeedServer(relative).app())
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently(f"{moved}/rss.xml")
+
+    old_host = web.Application()
+    old_host.router.add_get("/rss.xml", redirect)
+    configured = await serve(old_host)
+    report = await harvest(RssFeed, f"{configured}/rss.xml", name="france_example")
+    assert report.status == "ok"
+    assert [source_id for source_id, _ in await _published(js)] == [
+        f"{configured}/consultation/4521"
+    ]

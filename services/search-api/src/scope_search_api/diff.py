@@ -20,7 +20,7 @@ from scope_shared.schema import Notice
 ENVELOPE = frozenset({"version", "updated_at", "raw_sha256"})
 
 
-_NOTHING = (None, [], {})
+_NOTHING: tuple[object, ...] = (None, [], {})
 """A field absent, null or empty: one that goes from this to a value is `added`."""
 
 

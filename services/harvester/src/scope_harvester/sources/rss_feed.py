@@ -76,7 +76,9 @@ class RssFeed(Harvester):
             self.log.info("feed_unchanged", url=self.feed_url)
             return
         skipped: list[str | None] = []
-        items = list(rss.split_feed(response.body, response.url, on_skipped=skipped.append))
+        # Relative ids and links resolve against the configured URL, not the one a redirect
+        # led to: an entry keeps its id when the feed moves behind a redirect.
+        items = list(rss.split_feed(response.body, self.feed_url, on_skipped=skipped.append))
         if skipped:
             self.log.info("entries_skipped", url=response.url, count=len(skipped), titles=skipped)
         yield Page(url=response.url, items=items)
