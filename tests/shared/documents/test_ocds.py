@@ -121,6 +121,19 @@ def test_latin1_package_is_transcoded_to_utf8() -> None:
     )
 
 
+def test_one_stray_byte_garbles_no_other_text_of_a_utf8_package() -> None:
+    """A UTF-8 package with one byte that is not UTF-8: only that byte is replaced; read
+    whole as Latin-1, every accent of every release would change, and each release with it."""
+    utf8 = (OCDS / "release-package_1.1-2.json").read_bytes()
+    assert "Dirección".encode() in utf8
+    stray = utf8.replace("Públicas, Paraguay".encode(), "Públicas, Paragu".encode() + b"\xe1y")
+    assert stray != utf8
+    package = msgspec.json.decode(next(split_package(stray)).attributes[PACKAGE_ATTRIBUTE])
+    assert package["publisher"]["legalName"] == (
+        "Dirección Nacional de Contrataciones Públicas, Paragu\ufffdy"
+    )
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
 def test_bom_marked_package_is_read(encoding: str) -> None:
     text = (OCDS / "release-package_1.1-2.json").read_text(encoding="utf-8")

@@ -125,8 +125,19 @@ def utf8_json(data: bytes) -> bytes:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1").encode("utf-8")
+        return _repaired(data)
     return data
+
+
+def _repaired(data: bytes) -> bytes:
+    """A document that is not valid UTF-8: read as ISO-8859-1 when it has no UTF-8 sequence
+    at all, else as UTF-8 with only its bad bytes replaced (U+FFFD). Read whole as Latin-1, a
+    UTF-8 package with one stray byte would garble every other release's accents, and so give
+    each of them a new version."""
+    text = data.decode("utf-8", errors="replace")
+    if any(c > "\x7f" and c != "\ufffd" for c in text):
+        return text.encode("utf-8")
+    return data.decode("latin-1").encode("utf-8")
 
 
 def split_package(data: bytes, *, on_skipped: OnSkipped | None = None) -> Iterator[DocumentItem]:
