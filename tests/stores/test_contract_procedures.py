@@ -63,14 +63,19 @@ def follow_ups(call: Notice) -> tuple[Notice, Notice]:
     return corrigendum, cancellation
 
 
-async def test_corrigendum_and_cancellation_update_the_card(
-    loaded: SearchStore, latest: list[Notice]
-) -> None:
-    call = max(
+def _lone_call(latest: list[Notice]) -> Notice:
+    """The newest call for tenders with a deadline that is alone in its procedure."""
+    return max(
         (n for n in latest if n.notice_type is NoticeType.CONTRACT_NOTICE
          and n.submission_deadline and len(procedures_of(latest)[n.procedure_id]) == 1),
         key=lambda n: (n.published_at, n.id),
     )  # fmt: skip
+
+
+async def test_corrigendum_and_cancellation_update_the_card(
+    loaded: SearchStore, latest: list[Notice]
+) -> None:
+    call = _lone_call(latest)
     corrigendum, cancellation = follow_ups(call)
     new_deadline = corrigendum.submission_deadline
     assert new_deadline is not None and call.submission_deadline is not None
@@ -100,11 +105,7 @@ async def test_corrigendum_and_cancellation_update_the_card(
 async def test_unsuccessful_award_shows_on_the_card_and_same_day_corrigenda_keep_their_order(
     loaded: SearchStore, latest: list[Notice]
 ) -> None:
-    call = max(
-        (n for n in latest if n.notice_type is NoticeType.CONTRACT_NOTICE
-         and n.submission_deadline and len(procedures_of(latest)[n.procedure_id]) == 1),
-        key=lambda n: (n.published_at, n.id),
-    )  # fmt: skip
+    call = _lone_call(latest)
     assert call.submission_deadline is not None
     day = call.published_at + timedelta(days=1)
 

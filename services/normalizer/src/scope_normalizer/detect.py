@@ -7,6 +7,7 @@ the same notices, with the same ids, as harvesting it would.
 
 from __future__ import annotations
 
+import codecs
 import io
 from collections.abc import Callable, Iterator
 
@@ -94,12 +95,9 @@ _XML_ROOTS = {
 """XML root local names -> format, besides eForms' roots (`eforms.EFORMS_ROOTS`)."""
 
 
-UTF8_BOM = b"\xef\xbb\xbf"
-
-
 def detect_format(data: bytes) -> RawFormat:
     """The document family of a file, from its XML root or its JSON keys."""
-    head = data.removeprefix(UTF8_BOM).lstrip()[:1]
+    head = data.removeprefix(codecs.BOM_UTF8).lstrip()[:1]
     if head == b"<":
         return _xml_format(data)
     if head in (b"{", b"["):
@@ -182,7 +180,7 @@ def split_file(
         PermanentError: The file is not a document of a known format, or is cut or malformed
             (the splitters' own errors, whatever the format).
     """
-    body = data.removeprefix(UTF8_BOM)
+    body = data.removeprefix(codecs.BOM_UTF8)
     split = SPLITTERS[fmt or detect_format(body)]
     try:
         return list(split(body, location, skipped or (lambda _: None)))

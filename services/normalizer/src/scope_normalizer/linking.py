@@ -128,10 +128,14 @@ class ProcedureLinker:
         buyer_key = (
             BUYER_PREFIX + notice.buyer.siret if notice.buyer and notice.buyer.siret else None
         )
-        # Read once: what scoring compares with is also what remembering starts from.
-        buyer_entry = await self.store.get(buyer_key) if buyer_key else None
         keys = _keys(notice)
-        seen = {key: await self._bound(key) for key, _ in keys}
+        # Read once, all at once: what scoring compares with is also what remembering starts
+        # from, and the keys' bindings are independent round trips.
+        buyer_read = self.store.get(buyer_key) if buyer_key else _nothing()
+        buyer_entry, bound = await asyncio.gather(
+            buyer_read, asyncio.gather(*(self._bound(key) for key, _ in keys))
+        )
+        seen = dict(zip((key for key, _ in keys), bound, strict=True))
         procedure_id, match = _resolve(notice, keys, seen, buyer_entry)
         procedure_id, match = await self._bind(notice, keys, seen, (procedure_id, match))
         if buyer_key:
@@ -163,7 +167,7 @@ class ProcedureLinker:
             bound = await self._bound(key)
             if bound is None or bound[0] == procedure_id:
                 continue
-            procedure_id, match = bound[0], bound[1] if key == notice.id else rule
+            procedure_id, match = _through(notice, key, rule, bound)
             for own in created:
                 await self.store.put(KEY_PREFIX + own, _binding(procedure_id, match))
             log.info("procedure_joined", notice_id=notice.id, key=key, procedure_id=procedure_id)
@@ -242,9 +246,7 @@ def _resolve(
     for key, rule in keys:
         bound = seen[key]
         if bound:
-            # A notice's own key remembers how it was first linked (a scored match stays
-            # "scored" when the notice is processed again).
-            return bound[0], bound[1] if key == notice.id else rule
+            return _through(notice, key, rule, bound)
     strong = notice.procedure_match is not ProcedureMatch.OWN
     if notice.related and not strong:
         return notice.related[0].notice_id, ProcedureMatch.NOTICE_LINK
@@ -254,6 +256,19 @@ def _resolve(
     if strong:
         return notice.procedure_id, notice.procedure_match
     return notice.id, ProcedureMatch.OWN
+
+
+def _through(
+    notice: Notice, key: str, rule: ProcedureMatch, bound: tuple[str, ProcedureMatch]
+) -> tuple[str, ProcedureMatch]:
+    """The procedure a bound key leads to, and the rule the notice records for it. A notice's
+    own key remembers how it was first linked (a scored match stays "scored" when the notice
+    is processed again)."""
+    return bound[0], bound[1] if key == notice.id else rule
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _binding(procedure_id: str, match: ProcedureMatch) -> bytes:

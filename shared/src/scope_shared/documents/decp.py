@@ -24,6 +24,7 @@ Caveats:
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Protocol
@@ -141,8 +142,8 @@ class _WithoutBom:
         if not self._first or size == 0:  # ijson reads 0 bytes to learn the stream's type
             return self._stream.read(size)
         self._first = False
-        head = self._stream.read(3)
-        if head == _UTF8_BOM:
+        head = self._stream.read(len(codecs.BOM_UTF8))
+        if head == codecs.BOM_UTF8:
             return self._stream.read(size)
         rest = self._stream.read(max(size - len(head), 0)) if size >= 0 else self._stream.read()
         return head + rest
@@ -161,9 +162,6 @@ class _Recorder:
         self.chunks.append(data)
         self.size += len(data)
         return data
-
-
-_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class _Replay:

@@ -20,6 +20,7 @@ more modification; an unchanged contract is dropped by the digest in its Msg-Id.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import collections
 import itertools
 import tempfile
@@ -147,7 +148,7 @@ def _drop(items: Iterator[DocumentItem], count: int) -> None:
 def _is_xml(stream: BinaryIO) -> bool:
     head = stream.read(_SNIFF_BYTES)
     stream.seek(0)
-    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+    return head.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"<")
 
 
 def _version(download: Download) -> Validators:

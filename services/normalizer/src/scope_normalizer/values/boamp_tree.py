@@ -15,7 +15,6 @@ they return None, so a mapper skips the value.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
@@ -25,7 +24,7 @@ import msgspec
 from lxml import etree
 
 from scope_normalizer.values.places import build_place, normalize_department
-from scope_normalizer.values.text import clean_text
+from scope_normalizer.values.text import clean_text, fold_words
 from scope_shared.dates import parse_date, parse_datetime
 from scope_shared.reference import department_for_postal_code, regions
 from scope_shared.schema import Place
@@ -34,7 +33,6 @@ Tree = dict[str, Any]
 
 _DEPARTMENT_IN_PARENS = re.compile(r"\((\d{2,3}|2[AB])\)")
 _LONGEST_REGION_NAME = 40
-_NON_WORD = re.compile(r"[^a-z0-9]+")
 _POSTAL_CODE = re.compile(r"(?<![\d,.])(\d{5}|\d{2} \d{3})(?![\d,.])")
 
 
@@ -184,15 +182,9 @@ def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1] if name[:1] == "{" else name
 
 
-def _folded(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NON_WORD.sub(" ", letters).split())
-
-
 @cache
 def _regions_by_name() -> dict[str, str]:
-    return {_folded(r.name): r.code for r in regions()}
+    return {fold_words(r.name): r.code for r in regions()}
 
 
 @cache
@@ -222,7 +214,7 @@ def place_of(
     extra = {r for r in (_regions_by_nuts1().get(n[:3]) for n in nuts) if r}
     # Only a short text can be a region's name; folding long addresses would be wasted work.
     short = place_text if place_text and len(place_text) <= _LONGEST_REGION_NAME else None
-    if short and (named := _regions_by_name().get(_folded(short))):
+    if short and (named := _regions_by_name().get(fold_words(short))):
         extra.add(named)
     if place is None or extra <= set(place.regions):
         return place

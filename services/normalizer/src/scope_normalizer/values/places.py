@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import msgspec
 
+from scope_normalizer.values.text import fold_words
 from scope_shared.reference import department, department_for_nuts, department_for_postal_code
 from scope_shared.schema import Organization, Place
 
@@ -22,7 +22,6 @@ ALPHA3_TO_ALPHA2 = {
 _DEPARTMENT_IN_TEXT = re.compile(
     r"^(?:\((\d{2,3}|2[AB])\)|(\d{2,3}|2[AB])\b[\s:,.\-\u2013]*(.*))", re.DOTALL
 )
-_NAME_PUNCTUATION = str.maketrans({"-": " ", "'": " ", "\u2019": " "})
 
 
 def country_alpha2(code: object) -> str | None:
@@ -74,10 +73,8 @@ _ARTICLES = ("la ", "le ", "les ", "l ")
 
 
 def _folded(text: str) -> str:
-    """Lower case, without accents, hyphens, apostrophes or a leading article: `Côte-d'Or`
-    -> `cote d or`, `La Réunion` -> `reunion`."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_NAME_PUNCTUATION))
-    folded = " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    """`fold_words` without a leading article: `La Réunion` -> `reunion`."""
+    folded = fold_words(text)
     for article in _ARTICLES:
         if folded.startswith(article):
             return folded[len(article) :]

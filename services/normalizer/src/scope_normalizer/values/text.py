@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li)\b[^>]*>", re.IGNORECASE)
@@ -50,3 +51,14 @@ def first_text(*values: object) -> str | None:
         if text:
             return text
     return None
+
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def fold_words(value: str) -> str:
+    """For comparing names: lower case, no accents, words of letters and digits separated by
+    one space (`Côte-d'Or` -> `cote d or`)."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NON_WORD.sub(" ", letters).split())

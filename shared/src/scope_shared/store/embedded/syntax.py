@@ -24,6 +24,9 @@ class Term:
     """One word or phrase after analysis: a phrase when it has several tokens."""
 
     tokens: tuple[str, ...]
+    text: str = ""
+    """As typed: what the OpenSearch store hands to the node, which analyses it itself."""
+    quoted: bool = False
 
     def fts(self) -> str:
         """The term as an FTS5 string literal: a phrase of quoted, analysed tokens."""
@@ -90,12 +93,13 @@ def parse(text: str) -> TextQuery:
             pending_or = last_required
             continue
         tokens = tuple(analyse(raw))
+        term = Term(tokens, raw, quoted=phrase is not None)
         if sign == "-" and tokens:
-            query.excluded.append(Term(tokens))
+            query.excluded.append(term)
         elif tokens and pending_or:
-            query.required[-1].append(Term(tokens))
+            query.required[-1].append(term)
         elif tokens:
-            query.required.append([Term(tokens)])
+            query.required.append([term])
         last_required = bool(tokens) and sign != "-"
         pending_or = False
     return query

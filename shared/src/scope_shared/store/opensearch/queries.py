@@ -163,10 +163,15 @@ def highlight_clause(parsed: ParsedQuery) -> JsonObject:
     }
 
 
-def search_body(query: SearchQuery) -> JsonObject:
+def parsed_text(query: SearchQuery) -> ParsedQuery:
+    return parse(query.q) if query.q else ParsedQuery(required=[], excluded=[])
+
+
+def search_body(query: SearchQuery, parsed: ParsedQuery | None = None) -> JsonObject:
     """The whole `_search` body; InvalidCursor for a bad cursor. Asks for one hit more than a
-    page so that the last page is known to be last (no cursor pointing at an empty page)."""
-    parsed = parse(query.q) if query.q else ParsedQuery(required=[], excluded=[])
+    page so that the last page is known to be last (no cursor pointing at an empty page).
+    `parsed`: the query's text, when the caller parsed it already (`parsed_text`)."""
+    parsed = parsed or parsed_text(query)
     text = text_clauses(parsed)
     bool_query: JsonObject = {"filter": filter_clauses(query), **text}
     body: JsonObject = {

@@ -22,7 +22,6 @@ from scope_shared.store.contract import (
 )
 from scope_shared.store.opensearch.cursor import SortValue, encode_cursor
 from scope_shared.store.opensearch.documents import split_document
-from scope_shared.store.opensearch.textquery import parse
 
 
 class _CardSource(Notice, frozen=True, kw_only=True):
@@ -87,8 +86,9 @@ def _hit(raw: _Hit, *, grouped: bool, scored: bool) -> Hit:
     return Hit.of_json(notice_json, procedure=summary, score=score, highlights=raw.highlight)
 
 
-def search_result(answer: str | bytes, query: SearchQuery) -> SearchResult:
-    """Decode one page; the answer holds up to `page_size + 1` hits (see search_body)."""
+def search_result(answer: str | bytes, query: SearchQuery, *, has_words: bool) -> SearchResult:
+    """Decode one page; the answer holds up to `page_size + 1` hits (see search_body).
+    `has_words`: the query's text has terms to score (see `queries.parsed_text`)."""
     decoded = _answer.decode(answer)
     raw_hits = decoded.hits.hits
     page = raw_hits[: query.page_size]
@@ -98,7 +98,7 @@ def search_result(answer: str | bytes, query: SearchQuery) -> SearchResult:
     total = decoded.hits.total
     # Without words there is nothing to score: null, as the embedded store and OpenAPI say
     # (the node would give every hit the same constant).
-    scored = query.sort == "relevance" and bool(query.q and parse(query.q).required)
+    scored = query.sort == "relevance" and has_words
     return SearchResult(
         hits=[_hit(h, grouped=query.group_by_procedure, scored=scored) for h in page],
         total=total.value,

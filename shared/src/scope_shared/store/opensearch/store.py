@@ -29,7 +29,7 @@ from scope_shared.store.opensearch.documents import (
 )
 from scope_shared.store.opensearch.indexing import BatchWriter, WriteOptions
 from scope_shared.store.opensearch.names import KINDS, IndexKind, IndexNames
-from scope_shared.store.opensearch.queries import search_body
+from scope_shared.store.opensearch.queries import parsed_text, search_body
 from scope_shared.store.opensearch.reindex import KindReport, ReindexOptions, reindex_all
 from scope_shared.store.opensearch.results import search_result
 
@@ -143,7 +143,8 @@ class OpenSearchStore:
         """Run a query on notices, or on procedure cards when grouping; InvalidCursor for a
         bad cursor, also one well-formed but holding values the node refuses (edited by
         hand: `search_after` with text where a date is sorted)."""
-        body = _encoder.encode(search_body(query))
+        parsed = parsed_text(query)
+        body = _encoder.encode(search_body(query, parsed))
         kind: IndexKind = "procedures" if query.group_by_procedure else "notices"
         try:
             answer = await self._client.transport.perform_raw(
@@ -153,7 +154,7 @@ class OpenSearchStore:
             if query.cursor is None:
                 raise
             raise InvalidCursor("invalid cursor: the search engine refused its values") from exc
-        return search_result(answer, query)
+        return search_result(answer, query, has_words=bool(parsed.required))
 
     async def reindex(
         self, new_version: int | None = None, *, options: ReindexOptions | None = None
