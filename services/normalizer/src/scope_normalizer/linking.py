@@ -23,11 +23,11 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-import unicodedata
 from datetime import datetime, timedelta
 
 import msgspec
 
+from scope_normalizer.values.text import fold_accents
 from scope_shared.bus import KeyValueStore
 from scope_shared.logging import get_logger
 from scope_shared.schema import Notice, ProcedureMatch
@@ -105,9 +105,7 @@ _encoder = msgspec.json.Encoder()
 
 
 def title_words(title: str) -> set[str]:
-    folded = unicodedata.normalize("NFKD", title.casefold())
-    ascii_text = "".join(c for c in folded if not unicodedata.combining(c))
-    return {w for w in _WORD.findall(ascii_text) if len(w) > 2 and w not in _STOP_WORDS}
+    return {w for w in _WORD.findall(fold_accents(title)) if len(w) > 2 and w not in _STOP_WORDS}
 
 
 def similarity(a: set[str], b: set[str]) -> float:
@@ -129,6 +127,7 @@ class ProcedureLinker:
             BUYER_PREFIX + notice.buyer.siret if notice.buyer and notice.buyer.siret else None
         )
         keys = _keys(notice)
+        words = title_words(notice.title)
         # Read once, all at once: what scoring compares with is also what remembering starts
         # from, and the keys' bindings are independent round trips.
         buyer_read = self.store.get(buyer_key) if buyer_key else _nothing()
@@ -136,10 +135,10 @@ class ProcedureLinker:
             buyer_read, asyncio.gather(*(self._bound(key) for key, _ in keys))
         )
         seen = dict(zip((key for key, _ in keys), bound, strict=True))
-        procedure_id, match = _resolve(notice, keys, seen, buyer_entry)
+        procedure_id, match = _resolve(notice, words, keys, seen, buyer_entry)
         procedure_id, match = await self._bind(notice, keys, seen, (procedure_id, match))
         if buyer_key:
-            await self._remember_buyer(notice, procedure_id, buyer_key, buyer_entry)
+            await self._remember_buyer(notice, words, procedure_id, buyer_key, buyer_entry)
         return msgspec.structs.replace(notice, procedure_id=procedure_id, procedure_match=match)
 
     async def _bind(
@@ -181,14 +180,19 @@ class ProcedureLinker:
         return procedure_id, ProcedureMatch(rule)
 
     async def _remember_buyer(
-        self, notice: Notice, procedure_id: str, key: str, found: tuple[bytes, int] | None
+        self,
+        notice: Notice,
+        words: set[str],
+        procedure_id: str,
+        key: str,
+        found: tuple[bytes, int] | None,
     ) -> None:
         """Add the notice's procedure to its buyer's recent candidates, compare-and-set: on a
         concurrent change (another task or replica, same buyer) read again and retry."""
         entry = BuyerCandidate(
             procedure_id=procedure_id,
             source=notice.source,
-            words=sorted(title_words(notice.title)),
+            words=sorted(words),
             cpv_division=notice.cpv_main[:2] if notice.cpv_main else None,
             published_at=notice.published_at,
         )
@@ -235,6 +239,7 @@ def _keys(notice: Notice) -> list[tuple[str, ProcedureMatch]]:
 
 def _resolve(
     notice: Notice,
+    words: set[str],
     keys: list[tuple[str, ProcedureMatch]],
     seen: dict[str, tuple[str, ProcedureMatch] | None],
     buyer_entry: tuple[bytes, int] | None,
@@ -250,7 +255,7 @@ def _resolve(
     strong = notice.procedure_match is not ProcedureMatch.OWN
     if notice.related and not strong:
         return notice.related[0].notice_id, ProcedureMatch.NOTICE_LINK
-    scored = _scored_match(notice, buyer_entry)
+    scored = _scored_match(notice, words, buyer_entry)
     if scored:
         return scored, ProcedureMatch.SCORED
     if strong:
@@ -275,11 +280,11 @@ def _binding(procedure_id: str, match: ProcedureMatch) -> bytes:
     return f"{match.value}\t{procedure_id}".encode()
 
 
-def _scored_match(notice: Notice, found: tuple[bytes, int] | None) -> str | None:
-    """The best candidate procedure of another source among the buyer's recent ones."""
+def _scored_match(notice: Notice, words: set[str], found: tuple[bytes, int] | None) -> str | None:
+    """The best candidate procedure of another source among the buyer's recent ones, by
+    the notice's title `words`."""
     if found is None:
         return None
-    words = title_words(notice.title)
     division = notice.cpv_main[:2] if notice.cpv_main else None
     best, best_score = None, SCORE_THRESHOLD
     for candidate in _candidates_decoder.decode(found[0]).items:

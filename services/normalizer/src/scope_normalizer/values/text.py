@@ -54,11 +54,24 @@ def first_text(*values: object) -> str | None:
 
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+_LATIN_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
+"""The combining diacritical marks block (less U+034F, which combines nothing): every accent
+of French (and most Latin) text."""
+
+
+def fold_accents(value: str) -> str:
+    """Lower case, accents removed (`Côte-d'Or` -> `cote-d'or`); other characters kept."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    if decomposed.isascii():
+        return decomposed
+    # One pass of a regular expression for the usual marks; the rare others one by one.
+    letters = _LATIN_MARKS.sub("", decomposed)
+    if letters.isascii():
+        return letters
+    return "".join(c for c in letters if not unicodedata.combining(c))
 
 
 def fold_words(value: str) -> str:
     """For comparing names: lower case, no accents, words of letters and digits separated by
     one space (`Côte-d'Or` -> `cote d or`)."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NON_WORD.sub(" ", letters).split())
+    return " ".join(_NON_WORD.sub(" ", fold_accents(value)).split())
