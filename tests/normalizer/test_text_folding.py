@@ -13,8 +13,10 @@ from scope_normalizer.values.text import fold_accents, fold_words
 
 
 def _by_definition(value: str) -> str:
-    """Every combining character of the decomposed, case-folded text removed, one by one."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    """Every combining character of the decomposed, case-folded text removed, one by one;
+    the two French ligatures spelt out."""
+    folded = value.casefold().replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -23,7 +25,8 @@ def _by_definition(value: str) -> str:
     [
         ("Côte-d'Or", "cote-d'or"),
         ("RÉHABILITATION énergétique", "rehabilitation energetique"),
-        ("Cœur ŒUVRE", "cœur œuvre"),
+        ("Maîtrise d'ŒUVRE", "maitrise d'oeuvre"),
+        ("Cæcum", "caecum"),
         ("Straße", "strasse"),
         ("Łódź", "łodz"),
         ("a\u034fb", "a\u034fb"),  # the grapheme joiner has no combining class: kept
@@ -43,3 +46,12 @@ def test_fold_accents_is_the_definition(value: str) -> None:
 def test_fold_words_and_title_words_fold_the_same_way() -> None:
     assert fold_words("Côte-d'Or") == "cote d or"
     assert title_words("Ville de Nîmes : réhabilitation") == {"ville", "nimes", "rehabilitation"}
+    # BOAMP writes the ligature, TED often not: the same words either way.
+    assert (
+        title_words("Maîtrise d'œuvre")
+        == title_words("MAITRISE D'OEUVRE")
+        == {
+            "maitrise",
+            "oeuvre",
+        }
+    )
