@@ -78,7 +78,7 @@ async def test_cursor_day_is_read_again_without_upper_bound(
     assert await states.cursor("europe_ted", "live") == NEWEST_DAY
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "503", "timeout", "truncated", "reset"])
+@pytest.mark.parametrize("fault", ["429", "500", "503", "timeout", "truncated", "cut", "reset"])
 async def test_transient_fault_is_retried_and_nothing_lost(
     fault: str, serve, harvest: HarvestFn, js: JetStreamContext
 ) -> None:

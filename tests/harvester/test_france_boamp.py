@@ -73,7 +73,7 @@ async def test_cursor_resumes_from_last_complete_day(
     assert await states.cursor("france_boamp", "live") == "2026-01-22"
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "503", "timeout", "truncated", "reset"])
+@pytest.mark.parametrize("fault", ["429", "500", "503", "timeout", "truncated", "cut", "reset"])
 async def test_transient_fault_is_retried_and_nothing_lost(
     fault: str, serve, harvest: HarvestFn, js: JetStreamContext
 ) -> None:

@@ -105,7 +105,7 @@ async def test_changed_file_publishes_only_the_new_contracts(
     assert _cursor(await states.cursor("france_decp", "live"))["etag"] == replay.files[EMP].etag
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "503", "timeout", "truncated", "reset"])
+@pytest.mark.parametrize("fault", ["429", "500", "503", "timeout", "truncated", "cut", "reset"])
 async def test_transient_fault_is_retried_and_nothing_lost(
     fault: str, serve, harvest: HarvestFn, js: JetStreamContext
 ) -> None:

@@ -165,7 +165,7 @@ async def test_max_pages_bounds_a_run_and_the_next_run_continues(
     assert await states.cursor("world_ocds", "live") == _page(url, 4)
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "503", "timeout", "truncated", "reset"])
+@pytest.mark.parametrize("fault", ["429", "500", "503", "timeout", "truncated", "cut", "reset"])
 async def test_transient_fault_is_retried_and_nothing_lost(
     fault: str, serve, harvest: HarvestFn, js: JetStreamContext
 ) -> None:

@@ -207,7 +207,7 @@ async def test_atom_entries_published_once(serve, harvest: HarvestFn, js: JetStr
     assert (server.statuses, again.counts.published) == ([200, 304], 0)
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "503", "timeout", "truncated", "reset"])
+@pytest.mark.parametrize("fault", ["429", "500", "503", "timeout", "truncated", "cut", "reset"])
 async def test_transient_fault_is_retried_and_nothing_lost(
     fault: str, serve, harvest: HarvestFn, js: JetStreamContext
 ) -> None:

@@ -1,8 +1,10 @@
 """Failure injection for the replay servers: what real APIs do on a bad day.
 
 A test queues faults; each request takes the next one (or none): `429` with Retry-After,
-`500`, `503`, `timeout` (the server stalls past the client's timeout), `truncated` (the body is
-cut in the middle of the JSON), `reset` (the connection closes without an answer).
+`500`, `503`, `timeout` (the server stalls past the client's timeout), `truncated` (a whole
+response whose body stops in the middle of the document, as a proxy that cut it sends it), `cut`
+(the transfer stops half way: the Content-Length announced, half the body sent, the connection
+closed), `reset` (the connection closes without an answer).
 """
 
 from __future__ import annotations
@@ -44,7 +46,21 @@ class Faults:
             request.transport.close()
             return web.Response(status=500)
         response = await handler(request)
+        if fault == "cut" and isinstance(response, web.Response) and response.body:
+            return await _cut(request, response)
         if fault == "truncated" and isinstance(response, web.Response) and response.body:
             body = bytes(response.body)  # type: ignore[arg-type]
             return web.Response(body=body[: len(body) // 2], content_type=response.content_type)
         return response
+
+
+async def _cut(request: web.Request, response: web.Response) -> web.StreamResponse:
+    """Send the response's headers and half its body, then close the connection."""
+    body = bytes(response.body)  # type: ignore[arg-type]
+    stream = web.StreamResponse(status=response.status, headers=response.headers)
+    stream.content_length = len(body)
+    await stream.prepare(request)
+    await stream.write(body[: len(body) // 2])
+    assert request.transport is not None
+    request.transport.close()
+    return stream
