@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from scope_shared.devservices.demo.command import OFFLINE_SOURCES
 from tests.support.ports import free_port
 
 SCOPE = Path(sys.executable).parent / "scope"
@@ -38,4 +40,8 @@ def test_demo_check_passes_on_fresh_data_and_again_on_kept_data(tmp_path: Path) 
     assert "france_decp: ok" in first
     second = _demo_check(tmp_path, *ports)
     assert "demo check passed" in second
-    assert "0 published" in second
+    # Kept data: every source publishes nothing new; DECP's files, unchanged, give no page.
+    counts = dict(re.findall(r"(\w+): \d+ pages, (\d+) published", second))
+    paged = [source for source in OFFLINE_SOURCES if source != "france_decp"]
+    assert counts == dict.fromkeys(paged, "0"), second[-3000:]
+    assert "france_decp: ok" in second
