@@ -282,3 +282,12 @@ async def test_ping_answers_while_every_reader_is_busy(
         with pytest.raises(asyncio.CancelledError):
             await busy
         await store.close()
+
+
+def test_a_commit_is_on_disk_when_it_returns(tmp_path: Path) -> None:
+    """The indexer acks what the store committed: a commit a power cut could take back (WAL
+    with synchronous NORMAL) would be lost for good. FULL is 2."""
+    connection = schema.connect(str(tmp_path / "durable.db"))
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert connection.execute("PRAGMA synchronous").fetchone() == (2,)
+    connection.close()
