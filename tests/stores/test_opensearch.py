@@ -15,12 +15,12 @@ from typing import Any, get_args, get_origin
 import msgspec
 import pytest
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import ConnectionTimeout, NotFoundError
+from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
 
 from scope_shared.schema import Amount, Notice, NoticeType, Place
 from scope_shared.store import InvalidCursor, SearchQuery, procedure_card
 from scope_shared.store.opensearch import OpenSearchStore, ReindexOptions
-from scope_shared.store.opensearch.bulk import Action, run_bulk
+from scope_shared.store.opensearch.bulk import Action, request_failure, run_bulk
 from scope_shared.store.opensearch.cursor import decode_cursor, encode_cursor
 from scope_shared.store.opensearch.documents import derived_fields, notice_document
 from scope_shared.store.opensearch.indexing import card_changes
@@ -334,6 +334,33 @@ async def test_a_strict_mapping_error_fails_one_document_not_the_batch(
     assert results[1].error.startswith("strict_dynamic_mapping_exception: mapping set to strict")
     assert "[unexpected]" in results[1].error
     assert results[1].retryable is False
+
+
+async def test_a_write_block_is_waited_out_not_dead_lettered(
+    os_store: OpenSearchStore, corpus: list[Notice]
+) -> None:
+    """A block on the index (flood-stage disk watermark, maintenance) refuses every item
+    with 403 cluster_block_exception: the cluster's state, not the documents' fault."""
+    alias = os_store.names.alias("notices")
+    client = os_store._client
+    await client.indices.put_settings(index=alias, body={"index.blocks.write": True})
+    try:
+        actions = [Action("index", {"_index": alias, "_id": n.id}, notice_document(n, NOW))
+                   for n in corpus[:2]]  # fmt: skip
+        results = await run_bulk(client, actions, refresh="false", request_timeout=30)
+    finally:
+        await client.indices.put_settings(index=alias, body={"index.blocks.write": None})
+    assert [(r.status, r.retryable) for r in results] == [(403, True), (403, True)]
+    assert all(r.error and r.error.startswith("cluster_block_exception") for r in results)
+
+
+def test_a_request_refused_for_the_set_up_is_retried() -> None:
+    """Rotated credentials, a missing role or alias: every notice would be refused alike
+    until an operator mends it, so none is dead-lettered for it."""
+    for status in (401, 403, 404):
+        refused = request_failure(TransportError(status, "refused", {}))
+        assert (refused.status, refused.retryable) == (status, True)
+    assert request_failure(TransportError(400, "parse_exception", {})).retryable is False
 
 
 async def test_index_reports_the_reason_of_a_refused_notice_and_indexes_the_rest(

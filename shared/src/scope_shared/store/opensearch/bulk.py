@@ -22,6 +22,18 @@ RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 """Overload (429: a full write queue), unavailability and timeouts: the same document may be
 accepted later. Everything else (400 mapping errors above all) will fail again as it is."""
 
+REFUSED_SETUP_STATUS = frozenset({401, 403, 404})
+"""A whole request refused for the cluster's set-up, not for its documents: credentials
+rotated (401), a role or a write block missing (403), the alias gone (404). Retried until an
+operator mends it: dead-lettering every notice indexed meanwhile would leave them to be
+retried by hand."""
+
+REFUSED_SETUP_ERRORS = frozenset(
+    {"cluster_block_exception", "index_not_found_exception", "security_exception"}
+)
+"""The same, said of one item: a write block on the index (flood-stage disk watermark, a
+maintenance block), the index or alias missing, a permission refused."""
+
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """Bulk requests are split below this: far under the node's 100 MB `http.max_content_length`,
 and small enough that one slow request does not hold a large batch past the timeout."""
@@ -68,10 +80,11 @@ def _item(raw: dict[str, Any]) -> ItemResult:
     (info,) = raw.values()
     status = int(info.get("status", 500))
     error = info.get("error")
+    setup = isinstance(error, dict) and error.get("type") in REFUSED_SETUP_ERRORS
     return ItemResult(
         status=status,
         error=_reason(error) if isinstance(error, dict) else (str(error) if error else None),
-        retryable=status in RETRYABLE_STATUS,
+        retryable=status in RETRYABLE_STATUS or setup,
         result=info.get("result"),
         seq_no=info.get("_seq_no"),
         primary_term=info.get("_primary_term"),
@@ -104,8 +117,8 @@ def request_failure(exc: Exception) -> ItemResult:
         return ItemResult(status=503, error=f"unreachable: {exc}", retryable=True)
     status = exc.status_code if isinstance(exc, TransportError) else "N/A"
     code = status if isinstance(status, int) else 503
-    return ItemResult(status=code, error=f"bulk request failed: {exc}",
-                      retryable=code in RETRYABLE_STATUS)  # fmt: skip
+    retryable = code in RETRYABLE_STATUS or code in REFUSED_SETUP_STATUS
+    return ItemResult(status=code, error=f"bulk request failed: {exc}", retryable=retryable)
 
 
 async def run_bulk(
