@@ -12,15 +12,20 @@ from nats.js import JetStreamContext
 from scope_normalizer.detect import split_file
 from scope_normalizer.service import run_normalizer
 from scope_normalizer.settings import NormalizerSettings
+from scope_normalizer.versions import VersionLedger
 from scope_shared.bus import (
     DEAD_STREAM,
+    NOTICE_VERSIONS_BUCKET,
     NOTICES_STREAM,
+    NatsKeyValue,
     decode_notice,
     encode,
     ensure_topology,
     headers,
+    kv_bucket,
     publish_raw,
 )
+from scope_shared.errors import RetryableError
 from scope_shared.schema import RawNotice, make_raw_notice
 from tests.support.bus import stream_messages
 
@@ -162,3 +167,26 @@ async def test_raw_notice_speaking_for_another_source_is_dead_lettered(
         ("$.source", "source 'france_boamp' published on scope.raw.france_editor"),
         (headers.MSG_ID, f"Msg-Id {genuine.msg_id!r} is not {forged_id.msg_id!r}"),
     ]
+
+
+async def test_versions_given_at_once_on_the_real_bucket_are_distinct(
+    js: JetStreamContext, nats_url: str
+) -> None:
+    """Eight contents of one notice versioned at once (replicas, a batch): no two get one
+    version; one that loses the compare-and-set too often is retryable (redelivered), and
+    gets the next version then. The same content asked again keeps its version."""
+    await ensure_topology(js, NormalizerSettings(nats_url=[nats_url]))
+    ledger = VersionLedger(NatsKeyValue(await kv_bucket(js, NOTICE_VERSIONS_BUCKET)))
+    digests = [f"{i:x}" * 64 for i in range(8)]
+    first = await asyncio.gather(
+        *(ledger.version_for("x:1", d) for d in digests), return_exceptions=True
+    )
+    assert all(isinstance(r, tuple | RetryableError) for r in first)
+    given = {d: r for d, r in zip(digests, first, strict=True) if isinstance(r, tuple)}
+    for digest in digests:
+        if digest not in given:
+            given[digest] = await ledger.version_for("x:1", digest)
+    assert sorted(version for version, _ in given.values()) == list(range(1, 9))
+    assert all(new for _, new in given.values())
+    for digest, (version, _) in given.items():
+        assert await ledger.version_for("x:1", digest) == (version, False)

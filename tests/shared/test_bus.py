@@ -32,6 +32,7 @@ from scope_shared.bus import (
     raw_payload,
 )
 from scope_shared.bus.codec import encode
+from scope_shared.bus.connection import raw_payloads_store
 from scope_shared.config import CommonSettings
 from scope_shared.devservices.nats import NatsServer
 from scope_shared.errors import PermanentError, RetryableError
@@ -91,6 +92,21 @@ async def test_large_payload_goes_to_object_store_and_comes_back(js: JetStreamCo
     assert raw.payload_ref is not None and raw.payload_ref.size == len(big)
     assert len(msg.data) < 2000
     assert await raw_payload(js, raw) == big
+
+
+async def test_a_large_payload_published_again_is_not_stored_again(
+    js: JetStreamContext,
+) -> None:
+    """A second put would purge the chunks a normalizer may be reading at that moment."""
+    await ensure_topology(js, SETTINGS)
+    big = b"<x>" + b"b" * 1_000_000 + b"</x>"
+    await publish_raw(js, _raw("big-2", payload=big))
+    store = await raw_payloads_store(js)
+    name = decode_raw((await js.get_msg(RAW_STREAM, 1)).data).payload_ref.name  # type: ignore[union-attr]
+    stored = await store.get_info(name)
+    again = await publish_raw(js, _raw("big-2", payload=big))
+    assert again.duplicate is True
+    assert (await store.get_info(name)).nuid == stored.nuid
 
 
 async def test_permanent_error_dead_letters_original_bytes_with_reason(
@@ -409,3 +425,16 @@ async def test_kv_buckets_are_created_for_direct_gets_and_older_ones_still_work(
     assert not (await js.stream_info(f"KV_{NOTICE_VERSIONS_BUCKET}")).config.allow_direct
     assert await older.create("france_boamp:26-1", b"v1")
     assert await older.get("france_boamp:26-1") == (b"v1", 1)
+
+
+async def test_kv_compare_and_set_refuses_a_stale_writer(js: JetStreamContext) -> None:
+    """What linking and versions rely on when replicas write one key: on the real server,
+    a second create and an update from a stale revision are refused, not applied."""
+    store = NatsKeyValue(await kv_bucket(js, NOTICE_VERSIONS_BUCKET))
+    assert await store.create("x:1", b"first") is True
+    assert await store.create("x:1", b"second") is False
+    value, revision = await store.get("x:1") or (b"", 0)
+    assert value == b"first"
+    assert await store.update("x:1", b"newer", revision) is True
+    assert await store.update("x:1", b"stale", revision) is False
+    assert await store.get("x:1") == (b"newer", revision + 1)

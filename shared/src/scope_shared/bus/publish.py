@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import msgspec
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
+from nats.js.errors import ObjectNotFoundError
 
 from scope_shared.bus import headers as h
 from scope_shared.bus.codec import encode
@@ -21,11 +23,14 @@ from scope_shared.bus.topology import (
     notices_subject,
     raw_subject,
 )
-from scope_shared.errors import PermanentError
+from scope_shared.errors import PermanentError, RetryableError
 from scope_shared.schema import Notice, PayloadRef, RawNotice, sha256_hex
 
 PUBLISH_TIMEOUT_SECONDS = 10.0
 """A PubAck normally takes milliseconds; ten seconds covers a stream leader election."""
+PAYLOAD_TIMEOUT_SECONDS = 60.0
+"""Putting or reading one offloaded payload (a few MiB at most, in chunks): nats-py's object
+store has no timeout of its own, and a read whose last chunk never comes waits forever."""
 
 
 async def publish_raw(js: JetStreamContext, raw: RawNotice) -> PubAck:
@@ -52,9 +57,18 @@ async def publish_raw(js: JetStreamContext, raw: RawNotice) -> PubAck:
 
 
 async def _offload_payload(js: JetStreamContext, raw: RawNotice, payload: bytes) -> RawNotice:
-    store = await raw_payloads_store(js)
     name = f"{raw.source}/{raw.sha256}"
-    await store.put(name, payload)
+    try:
+        async with asyncio.timeout(PAYLOAD_TIMEOUT_SECONDS):
+            store = await raw_payloads_store(js)
+            # Named by its digest: stored once. Putting it again (harvesters re-read their
+            # last day) would purge the chunks a normalizer may be reading.
+            try:
+                await store.get_info(name)
+            except ObjectNotFoundError:
+                await store.put(name, payload)
+    except TimeoutError as exc:
+        raise RetryableError(f"storing payload {name} timed out", outage=True) from exc
     ref = PayloadRef(bucket=RAW_PAYLOADS_BUCKET, name=name, size=len(payload))
     return msgspec.structs.replace(raw, payload=None, payload_ref=ref)
 
@@ -64,8 +78,13 @@ async def raw_payload(js: JetStreamContext, raw: RawNotice) -> bytes:
     if raw.payload is not None:
         return raw.payload
     assert raw.payload_ref is not None
-    store = await raw_payloads_store(js)
-    result = await store.get(raw.payload_ref.name)
+    name = raw.payload_ref.name
+    try:
+        async with asyncio.timeout(PAYLOAD_TIMEOUT_SECONDS):
+            store = await raw_payloads_store(js)
+            result = await store.get(name)
+    except TimeoutError as exc:
+        raise RetryableError(f"reading payload {name} timed out", outage=True) from exc
     if result.data is None:
         raise PermanentError("payload missing from object store", field_path="$.payload_ref")
     return result.data
