@@ -162,9 +162,11 @@ async def test_kit_python_example_publishes_conforming_messages(
     assert await publish_notice(bus, RELEASE.source_id, *args) is True
     assert await publish_notice(bus, RELEASE.source_id, *args) is False  # deduplicated
     large = msgspec.json.encode({"ocid": "ocds-x", "id": "1", "description": "a" * 800_000})
-    assert await publish_notice(bus, "ocds-x/1", "ocds_release", large, "u", "run-1") is True
+    # An editor account has no object store: a payload it could not carry inline is refused.
+    with pytest.raises(ValueError, match="over 700 KiB"):
+        await publish_notice(bus, "ocds-x/1", "ocds_release", large, "u", "run-1")
     checked = await check_messages(nc, SUBJECT, count=5, stream=True)
-    assert [c.violations for c in checked] == [[], []]
+    assert [c.violations for c in checked] == [[]]
 
 
 async def test_live_subscription_checks_what_is_published_meanwhile(

@@ -22,6 +22,9 @@ from scope_shared.errors import ConfigError
 ENV_PREFIX = "SCOPE_"
 SERVICE_PREFIXES = ("HARVESTER_", "NORMALIZER_", "INDEXER_", "API_", "DEMO_", "TEST_")
 """Variables under these belong to one service's Settings; the others do not reject them."""
+DEPLOYMENT_VARIABLES = frozenset({"SCOPE_IMAGE", "SCOPE_API_BIND", "SCOPE_HUB_LEAF_URL"})
+"""Read by the compose file (deploy/.env) and an editor's leaf-node configuration, not by
+Scope: an operator who sources those files before a `scope` command is not refused."""
 
 StoreKind = Literal["auto", "embedded", "opensearch"]
 
@@ -109,7 +112,7 @@ def _unknown_variables(cls: type[S], env: Mapping[str, str], own_prefix: str) ->
     known |= {_env_name(f.name) for f in msgspec.structs.fields(CommonSettings)}
     unknown = []
     for name in env:
-        if not name.startswith(ENV_PREFIX) or name in known:
+        if not name.startswith(ENV_PREFIX) or name in known or name in DEPLOYMENT_VARIABLES:
             continue
         rest = name[len(ENV_PREFIX) :]
         foreign = any(rest.startswith(p) for p in SERVICE_PREFIXES if p != own_prefix)
