@@ -72,6 +72,14 @@ async def test_feed_entries_carry_dates_summary_and_cpv(api: Client, notices: li
         assert notice.buyer is not None
         assert entry.summary.startswith(f"Acheteur : {notice.buyer.name}.")
         assert [t.term for t in entry.get("tags", [])] == [c for c in [notice.cpv_main] if c]
+    rss = feedparser.parse(
+        await (await api.get("/v1/notices.rss", params={"source": "france_boamp"})).read()
+    )
+    # RSS's category is its text alone: the code leads it.
+    for entry in rss.entries:
+        notice = boamp[entry.guid.rsplit("/", 1)[1]]
+        terms = [t.term for t in entry.get("tags", [])]
+        assert [t.split(" ", 1)[0] for t in terms] == [c for c in [notice.cpv_main] if c]
 
 
 def _rows(text: str) -> list[dict[str, str]]:
@@ -141,8 +149,23 @@ async def test_csv_export_is_gzipped_when_accepted(embedded_api: Client) -> None
 
 
 def test_csv_cells_that_spreadsheets_would_run_are_neutralised(notices: list[Notice]) -> None:
-    notice = msgspec.structs.replace(notices[0], title='=HYPERLINK("http://x")')
-    assert row(notice, "u")[COLUMNS.index("title")] == '\'=HYPERLINK("http://x")'
+    notice = msgspec.structs.replace(
+        notices[0], title='=HYPERLINK("http://x")', source_url="=cmd|' /C calc'!A0"
+    )
+    cells = row(notice, "u")
+    assert cells[COLUMNS.index("title")] == '\'=HYPERLINK("http://x")'
+    assert cells[COLUMNS.index("source_url")] == "'=cmd|' /C calc'!A0"
+
+
+async def test_csv_export_answers_head_with_headers_only(embedded_api: Client) -> None:
+    """A streamed body after a HEAD answer would be read as the next response on a kept-alive
+    connection."""
+    head = await embedded_api.head("/v1/notices.csv", params={"limit": "2"})
+    assert head.status == 200
+    assert head.headers["X-Row-Limit"] == "2"
+    assert await head.read() == b""
+    after = await embedded_api.get("/healthz")
+    assert after.status == 200
 
 
 @pytest.mark.parametrize("kind", ["atom", "rss"])

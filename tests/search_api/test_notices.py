@@ -186,6 +186,9 @@ async def test_cors_preflight_allows_the_configured_front_end_only(embedded_api:
     assert simple.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] == FRONT_END
     exposed = simple.headers[hdrs.ACCESS_CONTROL_EXPOSE_HEADERS].upper()
     assert {"ETAG", "LINK", "X-REQUEST-ID"} <= {h.strip() for h in exposed.split(",")}
+    # The answer depends on the Origin: a shared cache must keep one per origin.
+    varies = ",".join(simple.headers.getall(hdrs.VARY)).upper()
+    assert "ORIGIN" in {v.strip() for v in varies.split(",")}
 
 
 async def test_no_cors_headers_without_configured_origins(
@@ -194,6 +197,23 @@ async def test_no_cors_headers_without_configured_origins(
     client = await make_client(embedded_store, api_cors_origins=[])
     response = await client.get("/v1/notices", headers={hdrs.ORIGIN: FRONT_END})
     assert hdrs.ACCESS_CONTROL_ALLOW_ORIGIN not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [("q=caf%E9", "q"), ("buyer_name=%FF%FEx", "buyer_name"), ("page_size=1&q=%C3", "q")],
+)
+async def test_a_parameter_that_is_not_utf8_is_refused(
+    embedded_api: Client, query: str, name: str
+) -> None:
+    """Latin-1 `café` would otherwise search for `caf` (the byte became U+FFFD)."""
+    response = await embedded_api.get(f"/v1/notices?{query}")
+    assert response.status == 400
+    problem = await response.json()
+    assert [p["name"] for p in problem["invalid_params"]] == [name]
+    assert "UTF-8" in problem["detail"]
+    accented = await embedded_api.get("/v1/notices?q=caf%C3%A9")
+    assert accented.status == 200
 
 
 async def test_request_id_is_echoed_or_made_and_logged_once(

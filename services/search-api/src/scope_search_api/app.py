@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import aiohttp_cors
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from scope_search_api.gateway import StoreGateway
 from scope_search_api.keys import CLOCK, METRICS, NATS, OPENAPI, SETTINGS, STORE
@@ -67,6 +67,16 @@ async def _security_headers(request: web.BaseRequest, response: web.StreamRespon
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
 
 
+async def _vary_on_origin(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """With CORS on, an answer depends on the request's Origin (its Access-Control headers):
+    a shared cache must not hand one origin's answer to another."""
+    vary = response.headers.get(hdrs.VARY)
+    if vary is None:
+        response.headers[hdrs.VARY] = hdrs.ORIGIN
+    elif hdrs.ORIGIN.lower() not in vary.lower():
+        response.headers[hdrs.VARY] = f"{vary}, {hdrs.ORIGIN}"
+
+
 def _setup_cors(app: web.Application, origins: list[str]) -> None:
     if not origins:
         return
@@ -111,6 +121,8 @@ def create_app(
     app.cleanup_ctx.append(_nats_context)
     app.on_response_prepare.append(add_request_id)
     app.on_response_prepare.append(_security_headers)
+    if settings.api_cors_origins:
+        app.on_response_prepare.append(_vary_on_origin)
     setup_routes(app)
     _setup_cors(app, settings.api_cors_origins)
     return app

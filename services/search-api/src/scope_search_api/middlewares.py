@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from urllib.parse import unquote, unquote_to_bytes
 
 import structlog
 from aiohttp import hdrs, web
@@ -24,6 +25,7 @@ from scope_search_api.problems import (
     PROBLEM_CONTENT_TYPE,
     ProblemError,
     encode_problem,
+    invalid,
 )
 
 # structlog's lazy proxy, resolved at first use: a logger bound at import time (before
@@ -146,6 +148,7 @@ def problem_response(
 @web.middleware
 async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        _check_query_encoding(request.rel_url.raw_query_string)
         return await handler(request)
     except ProblemError as error:
         return problem_response(request, error)
@@ -159,3 +162,17 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         log.exception("request_failed")
         internal = ProblemError(500, INTERNAL, "an unexpected error occurred; quote the request id")
         return problem_response(request, internal)
+
+
+def _check_query_encoding(raw_query: str) -> None:
+    """A parameter whose percent-encoded bytes are not UTF-8 (`q=caf%E9`, Latin-1) is a 400:
+    decoded as aiohttp does, its bad bytes would silently become U+FFFD and search for
+    something else."""
+    if "%" not in raw_query:
+        return
+    for part in raw_query.split("&"):
+        try:
+            unquote_to_bytes(part.replace("+", " ")).decode()
+        except UnicodeDecodeError:
+            name = unquote(part.partition("=")[0], errors="replace")
+            raise invalid(name, "not UTF-8: percent-encode the text's UTF-8 bytes") from None

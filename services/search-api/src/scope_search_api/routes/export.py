@@ -53,7 +53,8 @@ def _stamp(value: datetime | None) -> str:
 
 
 def row(notice: Notice, api_url: str) -> list[str]:
-    """One CSV row; list cells are joined with `|`; text cells are made formula-safe."""
+    """One CSV row; list cells are joined with `|`; the cells a source writes freely (title,
+    buyer, its page's URL) are made formula-safe."""
     place = notice.place
     buyer = notice.buyer
     value = notice.estimated_value
@@ -67,7 +68,7 @@ def row(notice: Notice, api_url: str) -> list[str]:
         notice.procedure_type.value if notice.procedure_type else "",
         _stamp(notice.published_at), _stamp(notice.submission_deadline),
         str(value.amount) if value else "", value.currency if value else "",
-        str(len(notice.lots)), notice.source_url or "", api_url,
+        str(len(notice.lots)), _text(notice.source_url), api_url,
     ]  # fmt: skip
 
 
@@ -100,6 +101,10 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     )
     response.content_type = "text/csv"
     response.charset = "utf-8"
+    if request.method == "HEAD":
+        # The headers alone: a streamed response sends whatever is written, HEAD or not,
+        # and compression would write a gzip trailer.
+        return response
     coding = accepted_coding(request)
     if coding is not None:
         response.enable_compression(coding)

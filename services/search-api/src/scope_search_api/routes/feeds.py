@@ -62,7 +62,9 @@ def _entry(feed: FeedGenerator, request: web.Request, notice: Notice) -> None:
     entry.description(_summary(notice), isSummary=True)
     if notice.cpv_main:
         known = cpv_entry(notice.cpv_main)
-        entry.category(term=notice.cpv_main, label=_xml(known.label_fr) if known else None)
+        # RSS shows the label alone: it starts with the code, so both formats carry it.
+        label = f"{notice.cpv_main} {known.label_fr}" if known else notice.cpv_main
+        entry.category(term=notice.cpv_main, label=_xml(label))
 
 
 def build_feed(request: web.Request, notices: list[Notice], q: str | None) -> FeedGenerator:
