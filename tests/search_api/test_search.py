@@ -237,6 +237,24 @@ async def test_open_true_pages_with_the_first_page_reference_time(
     assert second["total"]["value"] == expected_total
 
 
+async def test_open_true_polled_within_a_minute_keeps_its_etag(
+    loaded_store: SearchStore, make_client: MakeClient, notices: list[Notice]
+) -> None:
+    """The cursor carries the reference time: to the microsecond, every poll of a search of
+    several pages had a new body and never drew a 304."""
+    deadline = _deadlines(notices)[12]
+    start = deadline.replace(second=0, microsecond=0) - timedelta(minutes=5)
+    moments = iter([start + timedelta(seconds=1, microseconds=17), start + timedelta(seconds=42)])
+    client = await make_client(loaded_store, clock=lambda: next(moments))
+    params = {"open": "true", "page_size": "1"}
+    first = await client.get("/v1/notices", params=params)
+    assert (await first.json())["next_cursor"] is not None
+    again = await client.get(
+        "/v1/notices", params=params, headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status == 304
+
+
 @pytest.mark.parametrize("facet", list(FACETS))
 async def test_facet_counts_match_the_corpus(
     api: Client, notices: list[Notice], facet: str

@@ -183,6 +183,13 @@ def _check_order(values: Mapping[str, Any], low: str, high: str) -> None:
         raise invalid(high, f"must not be before (or below) {low}")
 
 
+def _minute(now: datetime) -> datetime:
+    """`open=true` compares deadlines with the request's minute: the first page's cursor
+    carries that instant, and to the microsecond it would change the body, so the ETag, of
+    every poll."""
+    return now.replace(second=0, microsecond=0)
+
+
 def search_query(
     values: Mapping[str, Any], now: datetime, *, page_size: int | None = None
 ) -> SearchQuery:
@@ -206,7 +213,7 @@ def search_query(
         source=values["source"], notice_type=values["notice_type"],
         procedure_type=values["procedure_type"], contract_nature=values["contract_nature"],
         status=values["status"], open_only=bool(values["open"]),
-        now=(cursor.now if cursor and cursor.now else now) if values["open"] else None,
+        now=(cursor.now if cursor and cursor.now else _minute(now)) if values["open"] else None,
         published_after=values["published_after"], published_before=values["published_before"],
         deadline_after=values["deadline_after"], deadline_before=values["deadline_before"],
         value_min=values["value_min"], value_max=values["value_max"], sort=sort,
