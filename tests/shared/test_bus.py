@@ -33,6 +33,7 @@ from scope_shared.bus import (
 )
 from scope_shared.bus.codec import encode
 from scope_shared.bus.connection import raw_payloads_store
+from scope_shared.bus.topology import DEAD_LETTER_DELIVERIES
 from scope_shared.config import CommonSettings
 from scope_shared.devservices.nats import NatsServer
 from scope_shared.errors import PermanentError, RetryableError
@@ -438,3 +439,40 @@ async def test_kv_compare_and_set_refuses_a_stale_writer(js: JetStreamContext) -
     assert await store.update("x:1", b"newer", revision) is True
     assert await store.update("x:1", b"stale", revision) is False
     assert await store.get("x:1") == (b"newer", revision + 1)
+
+
+async def test_a_message_the_worker_dies_on_is_dead_lettered_not_abandoned(
+    js: JetStreamContext,
+) -> None:
+    """Delivered past the limit and never settled (the worker was killed on it each time):
+    the server keeps delivering it (no limit of its own, which would drop it silently), and
+    the runner dead-letters it without handling it again."""
+    await ensure_topology(js, SETTINGS)
+    await publish_raw(js, _raw("poison"))
+    spec = ConsumerSpec(
+        durable="poison_test", stream=RAW_STREAM, filter_subject="scope.raw.>", max_deliver=2,
+        ack_wait=0.5,
+    )  # fmt: skip
+    await js.add_consumer(RAW_STREAM, config=spec.config())
+    assert (await js.consumer_info(RAW_STREAM, "poison_test")).config.max_deliver == -1
+    # A worker that dies mid-message: fetched, never settled, five times.
+    sub = await js.pull_subscribe_bind("poison_test", stream=RAW_STREAM)
+    for _ in range(2 + DEAD_LETTER_DELIVERIES):
+        (_unsettled,) = await sub.fetch(1, timeout=5)
+    await sub.unsubscribe()
+    handled: list[str] = []
+
+    async def handle(msg: Msg) -> None:
+        handled.append(decode_raw(msg.data).source_id)
+
+    runner = ConsumerRunner(js, spec, stage="normalize", batch_handler=per_message(handle, 1))
+
+    async def done() -> bool:
+        return runner.counts.dead_lettered == 1
+
+    await _drain(runner, done)
+    assert handled == []
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.headers is not None
+    assert dead.headers[headers.DEAD_ERROR].startswith("delivered 6 times and never settled")
+    assert decode_raw(dead.data).source_id == "poison"

@@ -4,7 +4,9 @@ This is the one place where the delivery policy lives:
 - success: ack (waiting for the server's confirmation);
 - `PermanentError` or a msgspec decode/validation error: dead letter, then term;
 - `RetryableError` or any other exception: nak with a growing, jittered delay (or the delay the
-  other side asked for), until the consumer's `max_deliver`, then dead letter and term.
+  other side asked for), until the consumer's `max_deliver`, then dead letter and term;
+- a message delivered well past `max_deliver` with nothing settled (the worker dies on it, or
+  its dead letter could not be published): dead letter without handling it again.
 A message is never dropped: either it is acknowledged after processing, or it is kept in the
 dead-letter stream with the reason.
 """
@@ -12,6 +14,7 @@ dead-letter stream with the reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +25,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
 from scope_shared.bus.publish import publish_dead_letter
-from scope_shared.bus.topology import ConsumerSpec, source_of_subject
+from scope_shared.bus.topology import DEAD_LETTER_DELIVERIES, ConsumerSpec, source_of_subject
 from scope_shared.errors import PermanentError, RetryableError
 from scope_shared.logging import get_logger
 
@@ -135,15 +138,25 @@ class ConsumerRunner:
     async def process(self, msgs: Sequence[Msg]) -> None:
         """Run the handler on one batch and settle every message of it."""
         self.counts.received += len(msgs)
+        unsettled = [m for m in msgs if self._never_settled(m)]
+        if unsettled:
+            msgs = [m for m in msgs if not self._never_settled(m)]
         try:
-            outcomes = await self.batch_handler(msgs)
+            outcomes = await self.batch_handler(msgs) if msgs else []
         except Exception as exc:  # noqa: BLE001 - one error settles the whole batch
             outcomes = [exc] * len(msgs)
         if len(outcomes) != len(msgs):
             raise RuntimeError("batch handler must return one outcome per message")
         await asyncio.gather(
-            *(self._settle_or_leave(m, o) for m, o in zip(msgs, outcomes, strict=True))
+            *(self._settle_or_leave(m, o) for m, o in zip(msgs, outcomes, strict=True)),
+            *(self._settle_or_leave(m, _never_settled_error(m)) for m in unsettled),
         )
+
+    def _never_settled(self, msg: Msg) -> bool:
+        """Delivered well past the limit with no outcome settled: the worker dies on it (out
+        of memory, killed), or its dead letter could not be published. Not handled again."""
+        limit = self.spec.max_deliver + DEAD_LETTER_DELIVERIES
+        return not self.spec.outages_wait and (msg.metadata.num_delivered or 1) > limit
 
     async def _settle_or_leave(self, msg: Msg, outcome: BaseException | None) -> None:
         """Settle one message; if the server cannot be told (an ack timing out during a
@@ -157,6 +170,12 @@ class ConsumerRunner:
                 "settle_failed", subject=msg.subject, error_type=type(exc).__name__,
                 error=str(exc), outcome=type(outcome).__name__ if outcome else "ok",
             )  # fmt: skip
+            if outcome is not None:
+                # Sooner than `ack_wait` when the server can be told (the dead-letter stream
+                # is away, not the server); otherwise `ack_wait` brings it back anyway.
+                delivered = msg.metadata.num_delivered or 1
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=nak_delay(delivered))
 
     async def _settle(self, msg: Msg, outcome: BaseException | None) -> None:
         if outcome is None:
@@ -203,6 +222,11 @@ class ConsumerRunner:
             error=str(error),
             deliveries=delivered,
         )
+
+
+def _never_settled_error(msg: Msg) -> PermanentError:
+    deliveries = msg.metadata.num_delivered
+    return PermanentError(f"delivered {deliveries} times and never settled: not handled again")
 
 
 def per_message(handler: MessageHandler, concurrency: int) -> BatchHandler:

@@ -67,7 +67,9 @@ class Stage:
 
 
 DEAD_LETTER_DELIVERIES = 3
-"""Deliveries past a consumer's `max_deliver` that the server still makes, for dead-lettering."""
+"""Deliveries past a consumer's `max_deliver` with no outcome settled (the worker died on the
+message each time, or no dead letter could be published) after which the runner dead-letters
+the message without handing it to the handler again."""
 
 
 class ConsumerSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,11 +80,12 @@ class ConsumerSpec(msgspec.Struct, frozen=True, kw_only=True):
         stream: Stream it reads.
         filter_subject: Subjects it receives.
         ack_wait: Seconds before an unacknowledged message is redelivered.
-        max_deliver: Deliveries before the runner dead-letters the message.
+        max_deliver: Deliveries before the runner dead-letters the message (the server
+            itself never stops delivering: a message is settled by the runner, or kept).
         max_ack_pending: In-flight messages per consumer (JetStream's flow control).
         outages_wait: A message failed by an outage (`RetryableError(outage=True)`) is
-            delivered again however many times it takes, never dead-lettered: the server
-            has no delivery limit, and the runner applies `max_deliver` to other failures.
+            delivered again however many times it takes, never dead-lettered; the runner
+            applies `max_deliver` to other failures.
     """
 
     durable: str
@@ -101,10 +104,10 @@ class ConsumerSpec(msgspec.Struct, frozen=True, kw_only=True):
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=self.ack_wait,
-            # More than the runner's limit: the runner dead-letters from its last delivery on,
-            # and a dead letter that could not be published is tried again on the deliveries
-            # after, so the server never silently stops delivering a message.
-            max_deliver=-1 if self.outages_wait else self.max_deliver + DEAD_LETTER_DELIVERIES,
+            # No server limit: past one, the server stops delivering a message nobody settled
+            # (its dead letter could not be published) and says so only in an advisory. The
+            # runner dead-letters at its own limit, and tries again until that succeeds.
+            max_deliver=-1,
             max_ack_pending=self.max_ack_pending,
         )
 
