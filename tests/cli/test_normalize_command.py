@@ -75,7 +75,7 @@ def test_notice_that_cannot_be_identified_is_reported_not_dropped(tmp_path: Path
     file.write_bytes(msgspec.json.encode(records))
     result = _run(file)
     assert result.returncode == 1
-    assert f"{file}: BOAMP record 1 has no idweb" in result.stderr
+    assert f"{file}: $.results[1].idweb: the record has no idweb" in result.stderr
     assert len(_notices(result.stdout)) == 4
 
 

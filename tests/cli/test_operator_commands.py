@@ -93,6 +93,17 @@ async def test_dead_letters_list_show_and_retry(js: JetStreamContext, nats_url: 
     await _normalize_until(js, nats_url, 1)
     assert _scope(nats_url, "dead-letters", "show", "1").returncode == 1
 
+    # A harvest dead letter is a piece of a source document, no bus message: not sent back.
+    await publish_dead_letter(
+        js, stage="harvest", source="france_boamp", data=b'{"objet": "x"}', original_headers={},
+        error=PermanentError("the record has no idweb", field_path="$.results[0].idweb"),
+        original_subject="scope.raw.france_boamp", msg_id="harvest:france_boamp:x",
+    )  # fmt: skip
+    refused = _scope(nats_url, "dead-letters", "retry", "--all")
+    assert refused.returncode == 1
+    assert "harvest that day again" in refused.stderr
+    assert await stream_messages(js, DEAD_STREAM) == 1
+
 
 async def test_replay_renormalizes_the_archive_without_new_versions(
     js: JetStreamContext, nats_url: str

@@ -41,6 +41,7 @@ from scope_shared.bus import (
     connect,
     ensure_topology,
     harvester_state_bucket,
+    publish_dead_letter,
     publish_raw,
 )
 from scope_shared.bus.topology import MAX_MESSAGE_BYTES
@@ -245,9 +246,15 @@ async def test_core_services_do_their_jobs_within_their_permissions(
     harvester = await connect(harvester_settings, "test-harvester")
     large = _raw("france_boamp", "large", b'{"padding": "' + b"x" * 3_000_000 + b'"}')
     await publish_raw(harvester.jetstream(), large)
-    # Again: the object is replaced (its old chunks purged), the message is a duplicate.
+    # Again: the object is not stored again, the message is a duplicate.
     assert (await publish_raw(harvester.jetstream(), large)).duplicate is True
     await harvester.jetstream().publish("scope.raw.france_boamp", b"not a raw notice")
+    # A record that names no notice is kept as a dead letter of the harvest stage.
+    await publish_dead_letter(
+        harvester.jetstream(), stage=Stage.HARVEST, source="france_boamp", data=b'{"objet":"x"}',
+        original_headers={}, error=PermanentError("the record has no idweb"),
+        original_subject="scope.raw.france_boamp", msg_id="harvest:france_boamp:test",
+    )  # fmt: skip
     await harvester.close()
     assert await stream_messages(ops.js, RAW_STREAM) == 7
 
@@ -307,8 +314,9 @@ async def test_core_services_do_their_jobs_within_their_permissions(
 
     assert (runner.counts.acked, runner.counts.dead_lettered) == (4, 1)
     assert await stream_messages(ops.js, NOTICES_STREAM) == 5
-    dead = [(await ops.js.get_msg(DEAD_STREAM, seq)).subject for seq in (1, 2, 3)]
+    dead = [(await ops.js.get_msg(DEAD_STREAM, seq)).subject for seq in (1, 2, 3, 4)]
     assert sorted(dead) == [
+        "scope.dead.harvest.france_boamp",
         "scope.dead.index.france_boamp",
         "scope.dead.normalize.france_boamp",
         "scope.dead.normalize.france_boamp",

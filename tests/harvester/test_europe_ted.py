@@ -7,15 +7,16 @@ from collections import Counter
 from datetime import date
 
 import aiohttp
+import msgspec
 import pytest
 from nats.js import JetStreamContext
 
 from scope_harvester.base import Window
 from scope_harvester.sources.europe_ted import EuropeTed
 from scope_harvester.state import StateStore
-from scope_shared.bus import RAW_STREAM
+from scope_shared.bus import DEAD_STREAM, RAW_STREAM, headers
 from scope_shared.devservices.replay.faults import Faults
-from scope_shared.devservices.replay.ted import TedReplay, load_notices
+from scope_shared.devservices.replay.ted import Notice, TedReplay, load_notices
 from scope_shared.schema import RawFormat
 from tests.conftest import SAMPLES
 from tests.harvester.conftest import HarvestFn
@@ -196,3 +197,27 @@ async def test_replay_answers_like_the_api_to_bad_requests(serve) -> None:
     assert (len(page["notices"]), page["totalNoticeCount"]) == (2, 14)
     assert page["iterationNextToken"] is None
     assert set(page["notices"][0]) == {"ND", "publication-number", "links"}
+
+
+async def test_a_notice_without_publication_number_is_kept_aside_and_the_rest_harvested(
+    serve, harvest: HarvestFn, js: JetStreamContext, states: StateStore
+) -> None:
+    """It used to end the iteration: TED's cursor never moved past that page again. Now it
+    is a dead letter of the harvest stage, once however many runs read it."""
+    nameless = Notice(fields={"PD": "2024-04-12+02:00"}, day=date(2024, 4, 12))
+    url = await serve(TedReplay([*NOTICES, nameless]).app())
+    report = await harvest(EuropeTed, url, window=ALL, options=SEARCH_ONLY)
+    assert report.status == "ok"
+    assert (report.counts.published, report.counts.rejected) == (13, 1)
+    assert await published_ids(js) == NUMBERS
+    assert await states.cursor("europe_ted", "live") == NEWEST_DAY
+    again = await harvest(EuropeTed, url, window=ALL, options=SEARCH_ONLY)
+    assert (again.status, again.counts.rejected) == ("ok", 1)
+    assert await stream_messages(js, DEAD_STREAM) == 1
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.subject == "scope.dead.harvest.europe_ted"
+    assert dead.headers is not None
+    assert dead.headers[headers.DEAD_ERROR] == "the notice has no publication number"
+    assert dead.headers[headers.DEAD_FIELD].endswith("].publication-number")
+    assert dead.headers[headers.DEAD_DOCUMENT_URL].endswith("/v3/notices/search")
+    assert msgspec.json.decode(dead.data) == {"PD": "2024-04-12+02:00"}

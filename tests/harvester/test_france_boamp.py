@@ -6,12 +6,14 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
+import msgspec
 import pytest
 from nats.js import JetStreamContext
 
 from scope_harvester.base import Window
 from scope_harvester.sources.france_boamp import FranceBoamp
 from scope_harvester.state import StateStore
+from scope_shared.bus import DEAD_STREAM, headers
 from scope_shared.devservices.replay.boamp import BoampReplay, load_recorded_records
 from scope_shared.devservices.replay.faults import Faults
 from scope_shared.schema import RawFormat
@@ -180,6 +182,12 @@ async def test_records_without_idweb_are_skipped_and_paging_goes_on(
     replay = BoampReplay(records)
     url = await serve(replay.app())
     report = await harvest(FranceBoamp, url, window=DAY, options={"page_size": 1})
-    assert (report.status, report.counts.published) == ("ok", 5)
+    assert (report.status, report.counts.published, report.counts.rejected) == ("ok", 5, 1)
     assert await _published_ids(js) == IDWEBS
     assert [q["offset"] for q in replay.queries] == ["0", "1", "2", "3", "4", "5"]
+    # Kept, with its bytes and the reason, as a dead letter of the harvest stage.
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.subject == "scope.dead.harvest.france_boamp"
+    assert dead.headers is not None
+    assert dead.headers[headers.DEAD_FIELD] == "$.results[0].idweb"
+    assert msgspec.json.decode(dead.data)["idweb"] == " "

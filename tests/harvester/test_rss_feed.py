@@ -23,7 +23,7 @@ from scope_harvester.http import PoliteClient
 from scope_harvester.settings import SourceConfig
 from scope_harvester.sources.rss_feed import RssFeed, is_complete
 from scope_harvester.state import StateStore
-from scope_shared.bus import RAW_STREAM, ensure_topology
+from scope_shared.bus import DEAD_STREAM, RAW_STREAM, ensure_topology
 from scope_shared.config import CommonSettings
 from scope_shared.devservices.replay.faults import Faults
 from scope_shared.documents.rss import FeedEntry
@@ -160,8 +160,10 @@ async def test_rss_items_published_once_and_second_run_is_not_modified(
     url = await serve(server.app())
     report = await harvest(RssFeed, f"{url}/rss.xml", name="france_example")
     assert report.status == "ok"
-    # The entry without guid nor link has no stable id: skipped, not published.
-    assert (report.counts.fetched, report.counts.published) == (1, 1)
+    # The entry without guid nor link has no stable id: a dead letter, not a notice.
+    assert (report.counts.fetched, report.counts.published, report.counts.rejected) == (1, 1, 1)
+    dead = await js.get_msg(DEAD_STREAM, 1)
+    assert dead.subject == "scope.dead.harvest.france_example"
     published = await _published(js)
     assert [source_id for source_id, _ in published] == RSS_IDS
     entry = published[0][1]

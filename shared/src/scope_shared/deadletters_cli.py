@@ -11,6 +11,7 @@ from nats.js import JetStreamContext
 from scope_shared.bus import connect
 from scope_shared.bus.deadletters import (
     DeadLetter,
+    NotRetryableError,
     get_dead_letter,
     iter_dead_letters,
     retry_dead_letter,
@@ -92,7 +93,13 @@ async def _retry(js: JetStreamContext, args: argparse.Namespace) -> int:
             print(f"no dead letter {sequence}", file=sys.stderr)  # noqa: T201
             return 1
         letters.append(letter)
+    refused = 0
     for letter in letters:
-        await retry_dead_letter(js, letter)
+        try:
+            await retry_dead_letter(js, letter)
+        except NotRetryableError as exc:
+            print(exc, file=sys.stderr)  # noqa: T201
+            refused += 1
+            continue
         _out(f"retried {letter.sequence} -> {letter.original_subject}")
-    return 0
+    return 1 if refused else 0

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scope_shared.documents import RejectedItem
 from scope_shared.documents.boamp import split_dila_xml, split_records
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
@@ -61,10 +62,13 @@ def test_single_record_and_v1_fields_wrapper() -> None:
 
 def test_records_without_idweb_are_skipped_and_reported() -> None:
     page = {"total_count": 2, "results": [{"objet": "x"}, {"idweb": " 26-1 "}, 7]}
-    skipped: list[int] = []
+    skipped: list[RejectedItem] = []
     items = list(split_records(msgspec.json.encode(page), on_skipped=skipped.append))
     assert [i.source_id for i in items] == ["26-1"]
-    assert skipped == [0, 2]
+    assert [(r.field_path, r.reason, r.data) for r in skipped] == [
+        ("$.results[0].idweb", "the record has no idweb", b'{"objet":"x"}'),
+        ("$.results[2]", "the record is not an object", b"7"),
+    ]
 
 
 def test_record_with_bad_date_has_no_publication_date() -> None:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scope_shared.documents import RejectedItem
 from scope_shared.documents.rss import FeedEntry, split_feed
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
@@ -76,14 +77,19 @@ def _entries(data: bytes) -> list[FeedEntry]:
 
 
 def test_rss_items_keyed_by_guid_else_link() -> None:
-    skipped: list[str | None] = []
+    skipped: list[RejectedItem] = []
     items = list(split_feed(STANDARD_RSS, FEED_URL, on_skipped=skipped.append))
     assert [item.source_id for item in items] == [
         "cons-4521",
         "https://profil.invalid/consultation/4522",
     ]
     assert {item.format for item in items} == {RawFormat.RSS_ITEM}
-    assert skipped == ["Entrée sans identifiant"]
+    (rejected,) = skipped
+    assert (rejected.field_path, rejected.reason) == (
+        "/entries[2]",
+        "the entry has neither id nor link",
+    )
+    assert msgspec.json.decode(rejected.data, type=FeedEntry).title == "Entrée sans identifiant"
 
 
 def test_rss_entry_fields_decoded_from_iso_8859_1() -> None:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scope_shared.documents import RejectedItem
 from scope_shared.documents.ted import (
     api_datetime,
     next_iteration_token,
@@ -75,6 +76,21 @@ def test_search_page_without_usable_notice_is_permanent_error(page: bytes, field
     with pytest.raises(PermanentError) as caught:
         list(split_search_response(page))
     assert caught.value.field_path == field_path
+
+
+def test_search_page_sets_aside_a_notice_it_cannot_name_and_keeps_the_others() -> None:
+    """One notice without a publication number must not stop a harvest at that page."""
+    page = (
+        b'{"notices": [{"PD": "2022-02-06T23:00:00Z"}, 1,'
+        b' {"publication-number": "67623-2022", "PD": "2022-02-07T23:00:00Z"}]}'
+    )
+    skipped: list[RejectedItem] = []
+    items = list(split_search_response(page, on_skipped=skipped.append))
+    assert [i.source_id for i in items] == ["67623-2022"]
+    assert [(r.field_path, r.data) for r in skipped] == [
+        ("$.notices[0].publication-number", b'{"PD":"2022-02-06T23:00:00Z"}'),
+        ("$.notices[1]", b"1"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal
 
@@ -23,11 +23,12 @@ from prometheus_client import Counter
 from scope_harvester.http import PoliteClient, Politeness, Response
 from scope_harvester.settings import SourceConfig
 from scope_harvester.state import StateStore, Validators
-from scope_shared.bus import publish_raw
-from scope_shared.documents import DocumentItem
-from scope_shared.errors import ConfigError, RetryableError
+from scope_shared.bus import Stage, publish_dead_letter, publish_raw, raw_subject
+from scope_shared.bus import headers as h
+from scope_shared.documents import DocumentItem, RejectedItem
+from scope_shared.errors import ConfigError, PermanentError, RetryableError
 from scope_shared.logging import get_logger
-from scope_shared.schema import make_raw_notice
+from scope_shared.schema import make_raw_notice, sha256_hex
 from scope_shared.schema.harvest import RunCounts, SourceState
 
 Lane = Literal["live", "backfill", "window"]
@@ -37,7 +38,8 @@ a past week never moves the live cursor."""
 
 NOTICES = Counter(
     "scope_harvester_notices_total",
-    "Notices handled by the harvester, by source and outcome (published, duplicate, failed).",
+    "Notices handled by the harvester, by source and outcome (published, duplicate, failed, "
+    "rejected: a piece of a document that named no notice, kept as a dead letter).",
     ["source", "outcome"],
 )
 RUNS = Counter(
@@ -65,12 +67,14 @@ class Page:
         items: The notices of the page.
         cursor: Where to resume after this page; None leaves the cursor where it is.
         content_type: Media type of the items' payloads.
+        rejected: What the page held that names no notice: kept as harvest dead letters.
     """
 
     url: str
     items: list[DocumentItem]
     cursor: str | None = None
     content_type: str = "application/json"
+    rejected: list[RejectedItem] = field(default_factory=list)
 
 
 class Harvester(ABC):
@@ -257,12 +261,31 @@ class HarvestRun:
         # Any publish failure propagates: the page's cursor is not saved, the page is fetched
         # again next run, and the notices already stored are dropped by their Msg-Id.
         await asyncio.gather(*(publish(item) for item in page.items))
+        for rejected in page.rejected:
+            await self._keep_rejected(page, rejected)
         dates = [i.published_at for i in page.items if i.published_at is not None]
         if dates:
             self._newest = max(dates) if self._newest is None else max(self._newest, *dates)
         self.log.info("page_published", url=page.url, items=len(page.items), cursor=page.cursor)
         if self.on_page is not None:
             self.on_page(page, self.counts)
+
+    async def _keep_rejected(self, page: Page, rejected: RejectedItem) -> None:
+        """A piece that names no notice, as a dead letter of the harvest stage (its bytes, the
+        reason, the page it came from); the same piece from a later run is not kept twice."""
+        source = self.harvester.name
+        await publish_dead_letter(
+            self.js, stage=Stage.HARVEST, source=source, data=rejected.data,
+            original_headers={h.SOURCE: source, h.DEAD_DOCUMENT_URL: page.url},
+            error=PermanentError(rejected.reason, field_path=rejected.field_path),
+            original_subject=raw_subject(source),
+            msg_id=f"{Stage.HARVEST}:{source}:{sha256_hex(rejected.data)}",
+        )  # fmt: skip
+        self.counts.rejected += 1
+        NOTICES.labels(source=source, outcome="rejected").inc()
+        self.log.warning(
+            "item_rejected", url=page.url, reason=rejected.reason, field=rejected.field_path
+        )
 
     async def _mark_started(self, state: SourceState) -> None:
         state.kind = self.harvester.kind

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import msgspec
 from lxml import etree
 
-from scope_shared.documents import DocumentItem, boamp, decp, eforms, ocds, rss, ted
+from scope_shared.documents import DocumentItem, OnRejected, boamp, decp, eforms, ocds, rss, ted
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
 
@@ -23,10 +23,13 @@ Skipped = Callable[[str], None]
 Splitter = Callable[[bytes, str, Skipped], Iterator[DocumentItem]]
 
 
+def _told(skipped: Skipped) -> OnRejected:
+    """A splitter's set-aside pieces, told by where they are and why."""
+    return lambda rejected: skipped(f"{rejected.field_path}: {rejected.reason}")
+
+
 def _boamp_json(data: bytes, _: str, skipped: Skipped) -> Iterator[DocumentItem]:
-    return boamp.split_records(
-        data, on_skipped=lambda position: skipped(f"BOAMP record {position} has no idweb")
-    )
+    return boamp.split_records(data, on_skipped=_told(skipped))
 
 
 def _boamp_xml(data: bytes, _: str, __: Skipped) -> Iterator[DocumentItem]:
@@ -41,8 +44,8 @@ def _ted_xml(data: bytes, _: str, __: Skipped) -> Iterator[DocumentItem]:
     return ted.split_ted_export(data)
 
 
-def _ted_api(data: bytes, _: str, __: Skipped) -> Iterator[DocumentItem]:
-    return ted.split_search_response(data)
+def _ted_api(data: bytes, _: str, skipped: Skipped) -> Iterator[DocumentItem]:
+    return ted.split_search_response(data, on_skipped=_told(skipped))
 
 
 def _decp_json(data: bytes, _: str, __: Skipped) -> Iterator[DocumentItem]:
@@ -61,9 +64,7 @@ def _ocds(data: bytes, _: str, skipped: Skipped) -> Iterator[DocumentItem]:
 
 
 def _rss(data: bytes, location: str, skipped: Skipped) -> Iterator[DocumentItem]:
-    return rss.split_feed(
-        data, location, on_skipped=lambda title: skipped(f"feed entry without id: {title!r}")
-    )
+    return rss.split_feed(data, location, on_skipped=_told(skipped))
 
 
 SPLITTERS: dict[RawFormat, Splitter] = {

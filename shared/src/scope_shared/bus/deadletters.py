@@ -16,7 +16,7 @@ from nats.js.errors import NotFoundError
 
 from scope_shared.bus import headers as h
 from scope_shared.bus.publish import PUBLISH_TIMEOUT_SECONDS
-from scope_shared.bus.topology import DEAD_STREAM
+from scope_shared.bus.topology import DEAD_STREAM, Stage
 
 
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,8 +76,23 @@ async def get_dead_letter(js: JetStreamContext, sequence: int) -> DeadLetter | N
     )
 
 
+class NotRetryableError(ValueError):
+    """A dead letter that cannot be sent back: a harvest letter is a piece of a source's
+    document that named no notice, not a message of the bus."""
+
+
 async def retry_dead_letter(js: JetStreamContext, letter: DeadLetter) -> None:
-    """Send the original message back to its stage, then remove the dead letter."""
+    """Send the original message back to its stage, then remove the dead letter.
+
+    Raises:
+        NotRetryableError: a harvest dead letter (mend the source or its splitter, then
+            harvest the day again: `scope harvest SOURCE --since DAY`).
+    """
+    if letter.stage == Stage.HARVEST:
+        raise NotRetryableError(
+            f"dead letter {letter.sequence} is a piece of a {letter.source} document that named"
+            " no notice: once the source or its splitter is mended, harvest that day again"
+        )
     # JetStream's own headers (Msg-Id, expected stream) belonged to the earlier publications.
     headers = {
         k: v for k, v in letter.headers.items() if not k.startswith(("Scope-Dead-", "Nats-"))

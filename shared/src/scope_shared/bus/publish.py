@@ -125,8 +125,13 @@ async def publish_dead_letter(
     original_subject: str,
     original_sequence: int | None = None,
     deliveries: int | None = None,
+    msg_id: str | None = None,
 ) -> PubAck:
-    """Keep what a stage could not process: the original bytes and headers, plus the reason."""
+    """Keep what a stage could not process: the original bytes and headers, plus the reason.
+
+    `msg_id` names a letter that has no stream sequence (a harvester's): the same piece
+    set aside again by a later run is not kept twice.
+    """
     field_path = getattr(error, "field_path", None) or _msgspec_path(error)
     headers = {k: v for k, v in (original_headers or {}).items() if not k.startswith("Nats-")}
     headers.update(
@@ -143,6 +148,8 @@ async def publish_dead_letter(
     if original_sequence is not None:
         headers[h.DEAD_ORIGINAL_SEQUENCE] = str(original_sequence)
         headers[h.MSG_ID] = f"{stage}:{original_subject}:{original_sequence}"
+    if msg_id is not None:
+        headers[h.MSG_ID] = msg_id
     if deliveries is not None:
         headers[h.DEAD_DELIVERIES] = str(deliveries)
     return await js.publish(

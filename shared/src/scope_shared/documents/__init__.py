@@ -6,6 +6,6 @@ releases, a feed many items. The harvester splits what it fetches with these fun
 notice is and on its `source_id`. One module per document family.
 """
 
-from scope_shared.documents.base import DocumentItem
+from scope_shared.documents.base import DocumentItem, OnRejected, RejectedItem
 
-__all__ = ["DocumentItem"]
+__all__ = ["DocumentItem", "OnRejected", "RejectedItem"]

@@ -1,6 +1,9 @@
-"""`DocumentItem`: one notice's payload cut out of a published document."""
+"""`DocumentItem`: one notice's payload cut out of a published document; `RejectedItem`: a
+piece of one that names no notice, kept rather than dropped."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import msgspec
 
@@ -24,3 +27,21 @@ class DocumentItem(msgspec.Struct, frozen=True, kw_only=True):
     payload: bytes
     published_at: UtcDatetime | None = None
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class RejectedItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A piece of a published document that cannot become a notice (it has no id): the
+    harvester keeps its bytes as a dead letter, with the reason, instead of dropping it.
+
+    Attributes:
+        data: The piece's bytes (the record or entry, re-encoded as JSON).
+        reason: Why it was set aside.
+        field_path: Where in the document (`$.results[3].idweb`).
+    """
+
+    data: bytes
+    reason: str
+    field_path: str
+
+
+OnRejected = Callable[[RejectedItem], None]

@@ -8,19 +8,19 @@ bare array of records; `jsonl` is one record per line; the v1 search API wraps e
 Caveats: a record is re-encoded as published (same keys, same order; `gestion` and `donnees`
 stay JSON strings). `dateparution` is a bare date: `published_at` is that day's midnight in
 French time, in UTC, as the normalizer reads it. Records without an `idweb` cannot be
-identified: they are skipped and reported through `on_skipped`.
+identified: they are set aside and handed to `on_skipped` (a harvester dead-letters them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 from lxml import etree
 
 from scope_shared.dates import parse_datetime
-from scope_shared.documents.base import DocumentItem
+from scope_shared.documents.base import DocumentItem, OnRejected, RejectedItem
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
 
@@ -29,26 +29,27 @@ _PARSER = etree.XMLParser(
 )
 _ENCODER = msgspec.json.Encoder()
 
-OnSkipped = Callable[[int], None]
-"""Called with the 0-based position of a record that cannot be identified."""
 
-
-def split_records(data: bytes, *, on_skipped: OnSkipped | None = None) -> Iterator[DocumentItem]:
+def split_records(data: bytes, *, on_skipped: OnRejected | None = None) -> Iterator[DocumentItem]:
     """One DocumentItem per BOAMP record of a records page, an export, or a single record.
 
     Args:
         data: The document bytes as fetched.
-        on_skipped: Called with the position of each record that has no `idweb` (or is not an
-            object), so the caller counts it instead of losing it silently.
+        on_skipped: Called with each record that has no `idweb` (or is not an object), so the
+            caller keeps it instead of losing it silently.
 
     Raises:
         PermanentError: The document is neither JSON nor JSON lines, or holds no record list.
     """
-    for position, record in enumerate(_records(data)):
+    for position, (item, record) in enumerate(_records(data)):
         idweb = record.get("idweb") if record is not None else None
         if record is None or not isinstance(idweb, str) or not idweb.strip():
             if on_skipped is not None:
-                on_skipped(position)
+                reason = "the record has no idweb" if record else "the record is not an object"
+                on_skipped(RejectedItem(
+                    data=_ENCODER.encode(item), reason=reason,
+                    field_path=f"$.results[{position}]" + (".idweb" if record else ""),
+                ))  # fmt: skip
             continue
         yield DocumentItem(
             source_id=idweb.strip(),
@@ -58,7 +59,8 @@ def split_records(data: bytes, *, on_skipped: OnSkipped | None = None) -> Iterat
         )
 
 
-def _records(data: bytes) -> Iterator[dict[str, Any] | None]:
+def _records(data: bytes) -> Iterator[tuple[Any, dict[str, Any] | None]]:
+    """Each item of the document as found, with its record (None when it is no object)."""
     try:
         document: Any = msgspec.json.decode(data)
     except msgspec.DecodeError:
@@ -71,10 +73,10 @@ def _records(data: bytes) -> Iterator[dict[str, Any] | None]:
         raise PermanentError("no BOAMP records in this document", field_path="$.results")
     for item in items:
         if not isinstance(item, dict):
-            yield None
+            yield item, None
             continue
         fields = item.get("fields")
-        yield fields if isinstance(fields, dict) and "idweb" not in item else item
+        yield item, fields if isinstance(fields, dict) and "idweb" not in item else item
 
 
 def _json_lines(data: bytes) -> list[Any]:

@@ -11,22 +11,22 @@ Caveats:
     - RSS 2.0 `<author>` is an e-mail address, by convention followed by the name in
       parentheses (`achats@ville.fr (Ville de X)`); feedparser splits that form wrongly, so it
       is split here. Atom `<author><name>` is taken as feedparser gives it.
-    - An entry with neither id/guid nor link has no stable id: it is skipped and reported
-      through `on_skipped`.
+    - An entry with neither id/guid nor link has no stable id: it is set aside and handed to
+      `on_skipped` (a harvester dead-letters it).
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
 import msgspec
 
-from scope_shared.documents.base import DocumentItem
+from scope_shared.documents.base import DocumentItem, OnRejected, RejectedItem
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
 
@@ -69,19 +69,16 @@ class FeedEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 _ENCODER = msgspec.json.Encoder()
 
-OnSkipped = Callable[[str | None], None]
-"""Called with the title of an entry that has no id and no link."""
-
 
 def split_feed(
-    data: bytes, feed_url: str, *, on_skipped: OnSkipped | None = None
+    data: bytes, feed_url: str, *, on_skipped: OnRejected | None = None
 ) -> Iterator[DocumentItem]:
     """One DocumentItem per entry of an RSS or Atom feed.
 
     Args:
         data: The feed bytes as fetched (feedparser detects the encoding from the XML prolog).
         feed_url: Where the feed was fetched: the base for relative links.
-        on_skipped: Called for each entry without id and link.
+        on_skipped: Called with each entry without id and link (the entry as read, as JSON).
 
     Raises:
         PermanentError: The bytes are not a feed at all (no channel, no entries).
@@ -102,12 +99,15 @@ def split_feed(
     feed_title = _text(feed.get("title"))
     feed_link = _text(feed.get("link"))
     feed_language = _text(feed.get("language"))
-    for raw_entry in entries:
+    for index, raw_entry in enumerate(entries):
         entry = _entry(raw_entry, feed_title, feed_link, feed_language)
         source_id = entry.id or entry.link
         if source_id is None:
             if on_skipped is not None:
-                on_skipped(entry.title)
+                on_skipped(RejectedItem(
+                    data=_ENCODER.encode(entry), reason="the entry has neither id nor link",
+                    field_path=f"/entries[{index}]",
+                ))  # fmt: skip
             continue
         yield DocumentItem(
             source_id=source_id,

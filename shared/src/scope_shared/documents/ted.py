@@ -28,7 +28,7 @@ import msgspec
 from lxml import etree
 
 from scope_shared.dates import BRUSSELS, parse_datetime
-from scope_shared.documents.base import DocumentItem
+from scope_shared.documents.base import DocumentItem, OnRejected, RejectedItem
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
 
@@ -82,24 +82,41 @@ def notice_page(number: str) -> str:
     return NOTICE_PAGE.format(number)
 
 
-def split_search_response(data: bytes) -> Iterator[DocumentItem]:
+def split_search_response(
+    data: bytes, *, on_skipped: OnRejected | None = None
+) -> Iterator[DocumentItem]:
     """Each notice of one search page as a DocumentItem (the notice re-encoded as JSON).
 
+    Args:
+        data: The page as fetched.
+        on_skipped: Called with each notice that has no publication number
+            (`publication-number`, or its legacy alias `ND`) or is not an object; without
+            it, such a notice is an error.
+
     Raises:
-        PermanentError: the page is not a search response, or a notice has no publication
-            number (`publication-number`, or its legacy alias `ND`).
+        PermanentError: the page is not a search response, or (without `on_skipped`) a notice
+            cannot be identified.
     """
     response = _decode(data)
     for index, notice in enumerate(response.notices):
-        if not isinstance(notice, dict):
-            raise PermanentError("a notice is not an object", field_path=f"$.notices[{index}]")
-        source_id = publication_number(_scalar(notice.get("publication-number")))
-        source_id = source_id or publication_number(_scalar(notice.get("ND")))
+        source_id = None
+        if isinstance(notice, dict):
+            source_id = publication_number(_scalar(notice.get("publication-number")))
+            source_id = source_id or publication_number(_scalar(notice.get("ND")))
         if source_id is None:
-            raise PermanentError(
-                "the notice has no publication number",
-                field_path=f"$.notices[{index}].publication-number",
+            rejected = RejectedItem(
+                data=msgspec.json.encode(notice),
+                reason="the notice has no publication number"
+                if isinstance(notice, dict)
+                else "the notice is not an object",
+                field_path=f"$.notices[{index}]"
+                + (".publication-number" if isinstance(notice, dict) else ""),
             )
+            if on_skipped is None:
+                raise PermanentError(rejected.reason, field_path=rejected.field_path)
+            on_skipped(rejected)
+            continue
+        assert isinstance(notice, dict)
         published = _scalar(notice.get("publication-date")) or _scalar(notice.get("PD"))
         yield DocumentItem(
             source_id=source_id,

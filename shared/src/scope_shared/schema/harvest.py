@@ -19,6 +19,8 @@ class RunCounts(msgspec.Struct, kw_only=True):
     published: int = 0
     duplicates: int = 0
     failed: int = 0
+    rejected: int = 0
+    """Pieces of the documents that named no notice, kept as harvest dead letters."""
     requests: int = 0
     failed_requests: int = 0
 

@@ -21,14 +21,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from lxml import etree
 
 from scope_harvester.base import Harvester, Page, Window
 from scope_harvester.http import Politeness
-from scope_shared.documents import DocumentItem, eforms, ted
+from scope_shared.documents import DocumentItem, RejectedItem, eforms, ted
 from scope_shared.errors import PermanentError
 
 FIELDS = ("publication-number", "ND", "PD", "RN", "links", "notice-title", "notice-type")
@@ -46,6 +46,14 @@ class _Envelope(msgspec.Struct):
 
 _envelope = msgspec.json.Decoder(_Envelope)
 _links = msgspec.json.Decoder(dict[str, Any])
+
+
+class _SearchPage(NamedTuple):
+    url: str
+    items: list[DocumentItem]
+    rejected: list[RejectedItem]
+    token: str
+    """The next page's iteration token; empty on the last page."""
 
 
 class EuropeTed(Harvester):
@@ -106,14 +114,15 @@ class EuropeTed(Harvester):
     async def _walk(self, query: str) -> AsyncIterator[tuple[Page, bool]]:
         """Every page of one iteration, the last one flagged; the next search page is fetched
         while this one is published."""
-        pending: asyncio.Task[tuple[str, list[DocumentItem], str]] | None
+        pending: asyncio.Task[_SearchPage] | None
         pending = asyncio.create_task(self._search(query, None))
         try:
             while pending is not None:
-                url, items, token = await pending
+                url, items, rejected, token = await pending
                 pending = asyncio.create_task(self._search(query, token)) if token else None
-                # One page is held back to learn whether it ends the iteration.
-                held: Page | None = None
+                # One page is held back to learn whether it ends the iteration; what the
+                # search page held that names no notice goes first, kept as dead letters.
+                held: Page | None = Page(url=url, items=[], rejected=rejected) if rejected else None
                 async for page in self._pages_of(url, items):
                     if held is not None:
                         yield held, False
@@ -122,7 +131,7 @@ class EuropeTed(Harvester):
         finally:
             await _cancel([pending] if pending is not None else [])
 
-    async def _search(self, query: str, token: str | None) -> tuple[str, list[DocumentItem], str]:
+    async def _search(self, query: str, token: str | None) -> _SearchPage:
         o = self.options
         body: dict[str, Any] = {
             "query": query, "fields": o.fields, "limit": o.page_size, "scope": o.scope,
@@ -133,8 +142,9 @@ class EuropeTed(Harvester):
         response, envelope = await self.fetch_document(
             "POST", self.search_url, _envelope.decode, json=body
         )
-        items = list(ted.split_search_response(response.body))
-        return response.url, items, envelope.iteration_next_token or ""
+        rejected: list[RejectedItem] = []
+        items = list(ted.split_search_response(response.body, on_skipped=rejected.append))
+        return _SearchPage(response.url, items, rejected, envelope.iteration_next_token or "")
 
     async def _pages_of(self, url: str, items: list[DocumentItem]) -> AsyncIterator[Page]:
         if not self.options.fetch_xml:

@@ -19,7 +19,7 @@ import msgspec
 
 from scope_harvester.base import Harvester, Page, Window
 from scope_harvester.http import Politeness
-from scope_shared.documents import boamp
+from scope_shared.documents import RejectedItem, boamp
 from scope_shared.errors import PermanentError
 
 OFFSET_CAP = 10_000
@@ -83,12 +83,8 @@ class FranceBoamp(Harvester):
                 if total.total_count > OFFSET_CAP:
                     raise PermanentError(f"{day}: {total.total_count} records exceed the API cap")
                 first_total = total.total_count if first_total is None else first_total
-                skipped: list[int] = []
+                skipped: list[RejectedItem] = []
                 items = list(boamp.split_records(response.body, on_skipped=skipped.append))
-                if skipped:
-                    self.log.warning(
-                        "records_skipped", day=str(day), offset=offset, positions=skipped
-                    )
                 # The API pages over the records it returns, kept or not.
                 returned = len(items) + len(skipped)
                 offset += returned
@@ -97,7 +93,7 @@ class FranceBoamp(Harvester):
                     self.log.warning("page_empty", day=str(day), offset=offset)
                 changed = done and total.total_count != first_total
                 cursor = day.isoformat() if done and not changed else None
-                yield Page(url=response.url, items=items, cursor=cursor)
+                yield Page(url=response.url, items=items, cursor=cursor, rejected=skipped)
                 if done:
                     break
             if not changed:

@@ -36,7 +36,7 @@ from collections.abc import AsyncIterator
 from scope_harvester.base import Harvester, Page, Window
 from scope_harvester.http import PoliteClient, Politeness, Response
 from scope_harvester.settings import SourceConfig
-from scope_shared.documents import rss
+from scope_shared.documents import RejectedItem, rss
 from scope_shared.errors import ConfigError, RetryableError
 
 TAIL_BYTES = 4096
@@ -75,13 +75,11 @@ class RssFeed(Harvester):
         if response is None:
             self.log.info("feed_unchanged", url=self.feed_url)
             return
-        skipped: list[str | None] = []
+        skipped: list[RejectedItem] = []
         # Relative ids and links resolve against the configured URL, not the one a redirect
         # led to: an entry keeps its id when the feed moves behind a redirect.
         items = list(rss.split_feed(response.body, self.feed_url, on_skipped=skipped.append))
-        if skipped:
-            self.log.info("entries_skipped", url=response.url, count=len(skipped), titles=skipped)
-        yield Page(url=response.url, items=items)
+        yield Page(url=response.url, items=items, rejected=skipped)
         # Here only once the page was published (the run asks for the next page after that).
         self.keep_validators(self.feed_url, response)
 
