@@ -476,3 +476,31 @@ async def test_a_message_the_worker_dies_on_is_dead_lettered_not_abandoned(
     assert dead.headers is not None
     assert dead.headers[headers.DEAD_ERROR].startswith("delivered 6 times and never settled")
     assert decode_raw(dead.data).source_id == "poison"
+
+
+async def test_a_batch_slower_than_ack_wait_is_not_delivered_again_meanwhile(
+    js: JetStreamContext,
+) -> None:
+    """The runner tells JetStream the batch is still in hand: without it, a batch that takes
+    longer than `ack_wait` comes again (here, or to another replica) while still handled."""
+    await ensure_topology(js, SETTINGS)
+    await publish_raw(js, _raw("slow"))
+    spec = ConsumerSpec(
+        durable="slow_test", stream=RAW_STREAM, filter_subject="scope.raw.>", ack_wait=1.0
+    )
+    deliveries: list[int] = []
+
+    async def handle(msg: Msg) -> None:
+        deliveries.append(msg.metadata.num_delivered or 0)
+        await asyncio.sleep(2.5)
+
+    runner = ConsumerRunner(
+        js, spec, stage="normalize", batch_handler=per_message(handle, 1), in_flight=2
+    )
+
+    async def done() -> bool:
+        return runner.counts.acked == 1
+
+    await _drain(runner, done)
+    assert deliveries == [1]
+    assert runner.counts.received == 1

@@ -39,6 +39,9 @@ NAK_DELAYS_SECONDS = (1.0, 5.0, 30.0, 120.0, 600.0)
 """Redelivery delays by attempt: quick for a blip, then long enough for a restart or outage."""
 
 
+IN_HAND_SIGNALS = 3
+"""`in_progress` signals per `ack_wait` while a batch is handled."""
+
 ACK_TIMEOUT_SECONDS = 5.0
 """nats-py waits 1 s for an ack's confirmation by default; a stream leader election takes
 longer, and an unconfirmed ack only means the message may come again."""
@@ -141,16 +144,30 @@ class ConsumerRunner:
         unsettled = [m for m in msgs if self._never_settled(m)]
         if unsettled:
             msgs = [m for m in msgs if not self._never_settled(m)]
+        keeper = asyncio.create_task(self._keep_in_hand(msgs))
         try:
             outcomes = await self.batch_handler(msgs) if msgs else []
         except Exception as exc:  # noqa: BLE001 - one error settles the whole batch
             outcomes = [exc] * len(msgs)
+        finally:
+            keeper.cancel()
         if len(outcomes) != len(msgs):
             raise RuntimeError("batch handler must return one outcome per message")
         await asyncio.gather(
             *(self._settle_or_leave(m, o) for m, o in zip(msgs, outcomes, strict=True)),
             *(self._settle_or_leave(m, _never_settled_error(m)) for m in unsettled),
         )
+
+    async def _keep_in_hand(self, msgs: Sequence[Msg]) -> None:
+        """While a batch is handled, tell JetStream every third of `ack_wait` that its
+        messages are still in hand: a batch slower than `ack_wait` (a slow store, slow
+        key-value round trips, messages waiting their turn) would otherwise be delivered again,
+        here or to another replica, while still being worked on."""
+        while True:
+            await asyncio.sleep(self.spec.ack_wait / IN_HAND_SIGNALS)
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
 
     def _never_settled(self, msg: Msg) -> bool:
         """Delivered well past the limit with no outcome settled: the worker dies on it (out
