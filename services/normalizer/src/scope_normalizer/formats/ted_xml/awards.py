@@ -77,6 +77,24 @@ def estimated_total(form: etree._Element) -> Amount | None:
     return Amount(amount=total, currency=estimates[0].currency)
 
 
+def lot_estimates(form: etree._Element) -> dict[str, Amount]:
+    """Each lot's initial estimate (V.2.4), as its awarded contracts state it: what an award
+    notice gives of a lot's value when its section II has none (summed over the lot's
+    contracts, when they share one currency)."""
+    by_lot: dict[str, list[Amount]] = {}
+    for contract in find_all(form, AWARD_CONTRACT):
+        lot_id = text_of(find(contract, _LOT_NO))
+        awarded = find(contract, _AWARDED)
+        if lot_id and awarded is not None and (found := amount(awarded, _ESTIMATE)):
+            by_lot.setdefault(lot_id, []).append(found)
+    return {
+        lot_id: Amount(amount=sum((e.amount for e in found), Decimal(0)), currency=currency)
+        for lot_id, found in by_lot.items()
+        if len(currencies := {e.currency for e in found}) == 1
+        for currency in currencies
+    }
+
+
 def outcome(form: etree._Element) -> NoticeStatus:
     """`complete` when any contract was awarded; else why none was, as far as the form says."""
     contracts = find_all(form, AWARD_CONTRACT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from lxml import etree
 
 from scope_normalizer.formats.base import cited_links, identity
@@ -45,6 +46,7 @@ from scope_shared.documents.ted import notice_page, parse_ted_export
 from scope_shared.errors import PermanentError
 from scope_shared.schema import (
     Amount,
+    Lot,
     Notice,
     NoticeStatus,
     NoticeType,
@@ -116,12 +118,22 @@ def _object(sections: Sections) -> dict[str, Any]:
     return {
         "cpv_main": cpv_main,
         "cpv_additional": cpv_additional,
-        "lots": part.lots,
+        "lots": _with_award_estimates(part.lots, awards.lot_estimates(sections.form)),
         "place": part.place,
         "duration": part.duration,
         "estimated_value": _estimated_value(sections, part.value),
         "award_criteria": part.award_criteria,
     }
+
+
+def _with_award_estimates(found: list[Lot], estimates: dict[str, Amount]) -> list[Lot]:
+    """A lot without an estimate in section II takes the one its awarded contracts state."""
+    return [
+        msgspec.structs.replace(lot, estimated_value=estimates[lot.id])
+        if lot.estimated_value is None and lot.id in estimates
+        else lot
+        for lot in found
+    ]
 
 
 def _sections(payload: bytes) -> Sections:
