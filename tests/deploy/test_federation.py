@@ -12,7 +12,6 @@ import asyncio
 import ssl
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import msgspec
@@ -52,6 +51,7 @@ from scope_shared.schema import RawFormat, RawNotice, make_raw_notice
 from tests.deploy import nats_servers
 from tests.deploy.nats_servers import NATS_DIR, NatsProcess
 from tests.support.bus import reset_bus, stream_messages
+from tests.support.recent import boamp_records_of_yesterday
 
 pytestmark = [pytest.mark.nats, pytest.mark.integration]
 
@@ -219,14 +219,13 @@ async def test_core_services_do_their_jobs_within_their_permissions(
         return {"nats_user": user, "nats_password": hub_server.env[variable]}
 
     # Harvester: the real service, on a local replay of BOAMP's API (five recorded notices).
-    records = load_recorded_records(BOAMP_RECORDS)
+    records = boamp_records_of_yesterday(load_recorded_records(BOAMP_RECORDS))
     replay = TestServer(BoampReplay(records).app(), host="127.0.0.1")
     await replay.start_server()
-    days_back = (datetime.now(UTC).date() - date(2026, 1, 21)).days
     sources = tmp_path / "sources.toml"
     sources.write_text(
         f'[sources.france_boamp]\nbase_url = "{str(replay.make_url("")).rstrip("/")}"\n'
-        f"interval = 3600\nrate = 1000.0\noptions = {{ first_run_days = {days_back} }}\n"
+        f"interval = 3600\nrate = 1000.0\noptions = {{ first_run_days = 1 }}\n"
     )
     harvester_settings = HarvesterSettings(
         **settings, **credentials("harvester", "NATS_HARVESTER_PASSWORD"),

@@ -83,7 +83,7 @@ async def test_cursor_day_is_read_again_without_upper_bound(
 async def test_transient_fault_is_retried_and_nothing_lost(
     fault: str, serve, harvest: HarvestFn, js: JetStreamContext
 ) -> None:
-    faults = Faults(stall_seconds=2.0)
+    faults = Faults(stall_seconds=3.0)
     # Unlike BOAMP's GET, a reset POST is not retried by aiohttp itself (not idempotent), so
     # one reset reaches the client's retry logic.
     faults.inject("ok", fault)

@@ -79,7 +79,7 @@ async def test_cursor_resumes_from_last_complete_day(
 async def test_transient_fault_is_retried_and_nothing_lost(
     fault: str, serve, harvest: HarvestFn, js: JetStreamContext
 ) -> None:
-    faults = Faults(stall_seconds=2.0)
+    faults = Faults(stall_seconds=3.0)
     # aiohttp itself retries once a request whose kept-alive connection was reset, so a reset
     # reaches our retry logic only the second time in a row.
     faults.inject("ok", fault, *(["reset"] if fault == "reset" else []))

@@ -109,7 +109,7 @@ async def test_changed_file_publishes_only_the_new_contracts(
 async def test_transient_fault_is_retried_and_nothing_lost(
     fault: str, serve, harvest: HarvestFn, js: JetStreamContext
 ) -> None:
-    faults = Faults(stall_seconds=2.0)
+    faults = Faults(stall_seconds=3.0)
     # aiohttp retries once by itself a GET whose connection was reset, so a reset reaches the
     # client's own retries only the second time in a row.
     faults.inject(fault, *(["reset"] if fault == "reset" else []))

@@ -169,7 +169,7 @@ async def test_max_pages_bounds_a_run_and_the_next_run_continues(
 async def test_transient_fault_is_retried_and_nothing_lost(
     fault: str, serve, harvest: HarvestFn, js: JetStreamContext
 ) -> None:
-    faults = Faults(stall_seconds=2.0)
+    faults = Faults(stall_seconds=3.0)
     # aiohttp retries a reset kept-alive connection once by itself (see test_france_boamp).
     faults.inject("ok", fault, *(["reset"] if fault == "reset" else []))
     replay = OcdsReplay([MEXICO, PARAGUAY, FRANCE], ONE_PER_PAGE, faults=faults)

@@ -213,7 +213,7 @@ async def test_atom_entries_published_once(serve, harvest: HarvestFn, js: JetStr
 async def test_transient_fault_is_retried_and_nothing_lost(
     fault: str, serve, harvest: HarvestFn, js: JetStreamContext
 ) -> None:
-    faults = Faults(stall_seconds=2.0)
+    faults = Faults(stall_seconds=3.0)
     # aiohttp retries a reset connection once by itself (see test_france_boamp): a second
     # reset reaches the harvester's retry.
     faults.inject(fault, *(["reset"] if fault == "reset" else []))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from scope_harvester.state import StateStore
 from scope_shared.devservices.replay.boamp import BoampReplay, load_recorded_records
 from scope_shared.errors import ConfigError
 from tests.support.bus import published_raws
+from tests.support.recent import boamp_records_of_yesterday
 
 RECORDS = load_recorded_records(
     Path(__file__).parents[1]
@@ -67,7 +67,7 @@ def test_disabled_and_filtered_sources_are_not_run(tmp_path: Path) -> None:
 async def test_broken_source_does_not_stop_the_others(
     tmp_path: Path, serve, nats_url: str, js: JetStreamContext, states: StateStore
 ) -> None:
-    good = await serve(BoampReplay(RECORDS).app())
+    good = await serve(BoampReplay(boamp_records_of_yesterday(RECORDS)).app())
 
     async def not_found(request: web.Request) -> web.Response:
         return web.Response(status=404)
@@ -75,14 +75,12 @@ async def test_broken_source_does_not_stop_the_others(
     broken_app = web.Application()
     broken_app.router.add_get("/{tail:.*}", not_found)
     broken = await serve(broken_app)
-    # Reach back to the recorded records' publication day, whatever today is.
-    days_back = (datetime.now(UTC).date() - date(2026, 1, 21)).days
     toml = f"""
 [sources.france_boamp]
 base_url = "{good}"
 interval = 3600
 rate = 1000.0
-options = {{ first_run_days = {days_back} }}
+options = {{ first_run_days = 1 }}
 
 [sources.france_boamp_mirror]
 kind = "france_boamp"
