@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from scope_harvester import http as http_module
 from scope_harvester.http import MAX_RETRY_AFTER_SECONDS, PoliteClient
 from scope_shared.errors import RetryableError
 from tests.harvester.conftest import FAST
@@ -58,3 +61,31 @@ async def test_retry_after_beyond_the_cap_fails_at_once(serve) -> None:
             await http.request("GET", f"{url}/first")
     assert time.monotonic() - start < 2
     assert len(host.arrivals) == 1
+
+
+async def test_a_download_trickled_byte_by_byte_ends_in_a_failure(
+    serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each read comes within the read timeout, so only a bound on the whole download stops
+    a server that sends a byte at a time (here 2 timeouts of 0.5 s, for a 5 s transfer)."""
+    monkeypatch.setattr(http_module, "DOWNLOAD_TIMEOUT_FACTOR", 2)
+    sent: list[int] = []
+
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.content_length = 20
+        await response.prepare(request)
+        for _ in range(20):
+            await response.write(b"x")
+            sent.append(1)
+            await asyncio.sleep(0.25)
+        return response
+
+    app = web.Application()
+    app.router.add_get("/big.json", trickle)
+    url = await serve(app)
+    politeness = dataclasses.replace(FAST, timeout=0.5, retries=0)
+    async with PoliteClient(politeness) as http:
+        with pytest.raises(RetryableError):
+            await http.download(f"{url}/big.json", tmp_path / "big.json")
+    assert 2 <= len(sent) < 20

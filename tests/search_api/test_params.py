@@ -31,7 +31,7 @@ BAD_VALUES: dict[str, tuple[str, list[str] | None]] = {
     "region": ("99", [r.code for r in regions()]),
     "nuts": ("F1", None),
     "buyer": ("b" * 201, None),
-    "buyer_name": ("b" * 201, None),
+    "buyer_name": ("b" * 513, None),
     "source": ("France-BOAMP", None),
     "notice_type": ("tender", [t.value for t in NoticeType]),
     "procedure_type": ("mapa", [t.value for t in ProcedureType]),
@@ -194,6 +194,11 @@ def test_dates_accept_days_and_instants_in_utc() -> None:
     )
     assert parse_datetime("x", "2026-03-01T12:30:00").isoformat() == "2026-03-01T12:30:00+00:00"
     assert parse_datetime("x", "2026-03-01t12:30:00z").isoformat() == "2026-03-01T12:30:00+00:00"
+    # To the millisecond, as OpenSearch reads a bound (the embedded store read microseconds).
+    assert parse_datetime("x", "2026-01-20T23:00:00.000599Z").isoformat() == (
+        "2026-01-20T23:00:00+00:00"
+    )
+    assert parse_datetime("x", "2026-01-20T23:00:00.123456Z").microsecond == 123000
     with pytest.raises(ProblemError):
         parse_datetime("x", "2026-03-01 noon")
     # Valid ISO 8601, but out of range once in UTC: a 400 naming the parameter, not a 500.

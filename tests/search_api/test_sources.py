@@ -65,7 +65,7 @@ async def test_sources_lists_each_harvester_state_with_lag_and_counts(
     assert boamp["last_success_at"] == "2026-11-29T11:50:00Z"
     assert boamp["last_run"]["published"] == 240
     assert boamp["totals"] == {"pages": 90, "fetched": 9000, "published": 8800,
-                               "duplicates": 200, "failed": 1, "requests": 95,
+                               "duplicates": 200, "failed": 1, "rejected": 0, "requests": 95,
                                "failed_requests": 2}  # fmt: skip
     assert megalis["status"] == "failed"
     assert megalis["kind"] == "rss_feed"

@@ -157,7 +157,7 @@ class Harvester(ABC):
                 if attempt + 1 == attempts:
                     raise RetryableError(f"unreadable body from {url}: {exc}") from exc
                 self.log.warning("page_unreadable", url=url, attempt=attempt + 1, error=str(exc))
-                await asyncio.sleep(self.http.politeness.backoff * 2**attempt)
+                await asyncio.sleep(self.http.retry_delay(attempt))
         raise AssertionError("unreachable")
 
     async def fetch_conditional(self, url: str) -> Response:

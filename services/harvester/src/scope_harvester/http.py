@@ -31,6 +31,9 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 300.0
 """A source asking for more than five minutes is treated as down for this run: the request
 fails at once (the run fails, the next run tries again)."""
+DOWNLOAD_TIMEOUT_FACTOR = 60
+"""A whole download may take this many request timeouts (an hour by default): DECP's largest
+consolidated files take minutes at ordinary speeds."""
 
 log = get_logger(component="http")
 
@@ -190,9 +193,12 @@ class PoliteClient:
         """
         headers = _conditional_headers(etag, last_modified)
         # The client's timeout bounds a whole request, which a file of gigabytes outlasts:
-        # here it bounds connecting and each read instead, so only a stalled transfer fails.
+        # here it bounds connecting and each read, so a stalled transfer fails, and the whole
+        # download far more loosely, so a server trickling a byte a minute fails too.
         timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=self.politeness.timeout, sock_read=self.politeness.timeout
+            total=self.politeness.timeout * DOWNLOAD_TIMEOUT_FACTOR,
+            sock_connect=self.politeness.timeout,
+            sock_read=self.politeness.timeout,
         )
 
         async def attempt() -> Download:
@@ -218,7 +224,7 @@ class PoliteClient:
                 if exc.retry_after is not None:
                     # The host asked every client to wait, not only this request.
                     self._limiter(url).hold(exc.retry_after)
-                delay = self._delay(number, exc.retry_after)
+                delay = self.retry_delay(number, exc.retry_after)
                 self.counts.retried += 1
                 log.warning(
                     "request_retried", url=url, attempt=number + 1, delay=round(delay, 2),
@@ -227,7 +233,9 @@ class PoliteClient:
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
+    def retry_delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds before retry `attempt` (0-based): what the host asked, else exponential
+        backoff with full jitter, capped."""
         p = self.politeness
         if retry_after is not None:
             return retry_after

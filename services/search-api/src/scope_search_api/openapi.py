@@ -44,7 +44,7 @@ def _base_schema(param: Param) -> dict[str, Any]:
     item: dict[str, Any] = {"type": "string"}
     if param.pattern:
         item["pattern"] = param.pattern
-    if param.kind == "text":
+    if param.kind in ("text", "exact"):
         return {"type": "string", "minLength": 1 if param.required else 0, **item}
     if param.allowed:
         item["enum"] = list(param.allowed)

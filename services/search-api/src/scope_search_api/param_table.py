@@ -22,6 +22,10 @@ MAX_VALUES = 50
 one more clause for the store."""
 MAX_CURSOR_LENGTH = 2048
 MAX_BUYER_LENGTH = 200
+MAX_FACET_VALUE_LENGTH = 512
+"""The longest buyer name the `buyer` facet counts (OpenSearch keeps longer ones out of it)."""
+NOT_NUL = "^[^\\x00]*$"
+"""A stored value may hold line breaks and the C1 bytes of mis-decoded sources; not NUL."""
 MAX_VALUE = Decimal(10) ** 15
 """Above any public contract (the largest are tens of billions of euros)."""
 PRINTABLE = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ufffe\\uffff]*$"
@@ -35,7 +39,11 @@ DEFAULT_FACET_SIZE = 20
 FEED_PAGE_SIZE = 50
 """Feed readers show the latest few dozen entries; 50 covers a day of a busy search."""
 
-Kind = Literal["text", "list", "bool", "datetime", "decimal", "int", "enum", "enum_list", "cursor"]
+Kind = Literal[
+    "text", "exact", "list", "bool", "datetime", "decimal", "int", "enum", "enum_list", "cursor"
+]
+"""`text` is folded (runs of spaces made one) and refuses control characters; `exact` is kept
+as given, so that a value read from a facet matches what the store holds."""
 
 
 class Param(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,9 +140,9 @@ FILTER_PARAMS: tuple[Param, ...] = (
     ),
     Param(
         name="buyer_name",
-        kind="text",
-        max_length=MAX_BUYER_LENGTH,
-        pattern=PRINTABLE,
+        kind="exact",
+        max_length=MAX_FACET_VALUE_LENGTH,
+        pattern=NOT_NUL,
         example="Ville de Malakoff",
         description=(
             "A buyer's name, exactly as the `buyer` facet gives it: a facet value filters back "

@@ -74,7 +74,9 @@ def parse_datetime(name: str, text: str) -> datetime:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
         value = datetime.fromisoformat(text.replace("z", "Z"))
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        # To the millisecond, as OpenSearch reads a bound: both stores then agree.
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
     except ValueError:
         raise invalid(name, "not an ISO 8601 date or date-time") from None
     except OverflowError:
@@ -142,12 +144,20 @@ def _text(param: Param, text: str) -> str | None:
     return words or None
 
 
+def _exact(param: Param, text: str) -> str | None:
+    """As given: a facet value sent back must equal the stored value, line breaks included."""
+    if param.pattern and not re.search(param.pattern, text):
+        raise invalid(param.name, "NUL characters are not allowed")
+    return text or None
+
+
 _PARSERS: dict[str, Callable[[Param, str], Any]] = {
     "bool": lambda param, text: _boolean(param.name, text),
     "datetime": lambda param, text: parse_datetime(param.name, text),
     "decimal": lambda param, text: _decimal(param.name, text),
     "int": _integer,
     "text": _text,
+    "exact": _exact,
 }
 """The single-valued kinds that parse their text; `enum` and `cursor` keep it as given."""
 

@@ -99,7 +99,7 @@ class FranceDecp(Harvester):
                     if attempt + 1 == attempts:
                         raise RetryableError(f"unreadable file {url}: {exc}") from exc
                     self.log.warning("file_unreadable", url=url, items=done, error=str(exc))
-                    await asyncio.sleep(self.http.politeness.backoff * 2**attempt)
+                    await asyncio.sleep(self.http.retry_delay(attempt))
                     download = await self.http.download(url, path)
                     if _version(download) != version:
                         version, done = _version(download), 0

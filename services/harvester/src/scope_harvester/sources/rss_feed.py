@@ -96,5 +96,5 @@ class RssFeed(Harvester):
             if attempt + 1 == attempts:
                 raise RetryableError(f"feed from {self.feed_url} ends before its root end tag")
             self.log.warning("page_unreadable", url=self.feed_url, attempt=attempt + 1)
-            await asyncio.sleep(self.http.politeness.backoff * 2**attempt)
+            await asyncio.sleep(self.http.retry_delay(attempt))
         raise AssertionError("unreachable")

@@ -5,7 +5,8 @@ indexer writes the analysed tokens into the FTS table and the query is analysed 
 before it becomes a MATCH expression. The chain follows OpenSearch's French analysis:
 
 1. words: runs of letters and digits, an apostrophe inside a word kept (`l'aménagement`), as
-   Lucene's StandardTokenizer does;
+   Lucene's StandardTokenizer does (which also keeps `relance_lot`, `3,5` and `w.boamp.fr`
+   whole: docs/stores.md lists that difference);
 2. elision: `l'`, `d'`, `qu'`, `jusqu'`... removed (Lucene `FrenchAnalyzer.DEFAULT_ARTICLES`);
 3. lowercase;
 4. stop words: `FRENCH_STOP_WORDS`, Lucene's default French set (`_french_`);

@@ -28,6 +28,12 @@ def _spans(text: str, tokens: set[str]) -> list[tuple[int, int]]:
     ]
 
 
+def _escape(text: str) -> str:
+    """As OpenSearch's `html` highlight encoder (Lucene's SimpleHTMLEncoder) escapes: the
+    five HTML characters, and `/` as `&#x2F;`."""
+    return html.escape(text).replace("/", "&#x2F;")
+
+
 def _mark(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
     """`text[start:end]` with the spans inside it wrapped in <em>, the rest escaped."""
     parts: list[str] = []
@@ -35,10 +41,10 @@ def _mark(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
     for span_start, span_end in spans:
         if span_start < start or span_end > end:
             continue
-        parts.append(html.escape(text[position:span_start]))
-        parts.append(f"<em>{html.escape(text[span_start:span_end])}</em>")
+        parts.append(_escape(text[position:span_start]))
+        parts.append(f"<em>{_escape(text[span_start:span_end])}</em>")
         position = span_end
-    parts.append(html.escape(text[position:end]))
+    parts.append(_escape(text[position:end]))
     return "".join(parts).strip()
 
 
