@@ -99,7 +99,10 @@ async def test_dead_letters_list_show_and_retry(js: JetStreamContext, nats_url: 
         error=PermanentError("the record has no idweb", field_path="$.results[0].idweb"),
         original_subject="scope.raw.france_boamp", msg_id="harvest:france_boamp:x",
     )  # fmt: skip
-    refused = _scope(nats_url, "dead-letters", "retry", "--all")
+    every = _scope(nats_url, "dead-letters", "retry", "--all")
+    assert every.returncode == 0, every.stderr
+    assert "1 harvest dead letters left as they are" in every.stderr
+    refused = _scope(nats_url, "dead-letters", "retry", "2")
     assert refused.returncode == 1
     assert "harvest that day again" in refused.stderr
     assert await stream_messages(js, DEAD_STREAM) == 1

@@ -8,7 +8,7 @@ import sys
 
 from nats.js import JetStreamContext
 
-from scope_shared.bus import connect
+from scope_shared.bus import Stage, connect
 from scope_shared.bus.deadletters import (
     DeadLetter,
     NotRetryableError,
@@ -86,7 +86,11 @@ async def _show(js: JetStreamContext, sequence: int, *, full: bool) -> int:
 async def _retry(js: JetStreamContext, args: argparse.Namespace) -> int:
     letters: list[DeadLetter] = []
     if args.all:
-        letters = [x async for x in iter_dead_letters(js, stage=args.stage, source=args.source)]
+        found = [x async for x in iter_dead_letters(js, stage=args.stage, source=args.source)]
+        # `--all` means every letter that can go back: a harvest letter cannot.
+        letters = [x for x in found if x.stage != Stage.HARVEST]
+        if kept := len(found) - len(letters):
+            print(f"{kept} harvest dead letters left as they are: not retried", file=sys.stderr)  # noqa: T201
     for sequence in args.sequences:
         letter = await get_dead_letter(js, sequence)
         if letter is None:

@@ -272,15 +272,19 @@ class HarvestRun:
 
     async def _keep_rejected(self, page: Page, rejected: RejectedItem) -> None:
         """A piece that names no notice, as a dead letter of the harvest stage (its bytes, the
-        reason, the page it came from); the same piece from a later run is not kept twice."""
+        reason, the page it came from), once: a later run reading it again keeps nothing."""
         source = self.harvester.name
+        digest = sha256_hex(rejected.data)
+        if await self.states.rejection_kept(source, digest):
+            return
         await publish_dead_letter(
             self.js, stage=Stage.HARVEST, source=source, data=rejected.data,
             original_headers={h.SOURCE: source, h.DEAD_DOCUMENT_URL: page.url},
             error=PermanentError(rejected.reason, field_path=rejected.field_path),
             original_subject=raw_subject(source),
-            msg_id=f"{Stage.HARVEST}:{source}:{sha256_hex(rejected.data)}",
+            msg_id=f"{Stage.HARVEST}:{source}:{digest}",
         )  # fmt: skip
+        await self.states.mark_rejection_kept(source, digest)
         self.counts.rejected += 1
         NOTICES.labels(source=source, outcome="rejected").inc()
         self.log.warning(
@@ -322,7 +326,8 @@ class HarvestRun:
         event(
             "harvest_finished", status=status, error=error, pages=self.counts.pages,
             fetched=self.counts.fetched, published=self.counts.published,
-            duplicates=self.counts.duplicates, requests=http.requests,
+            duplicates=self.counts.duplicates, rejected=self.counts.rejected,
+            requests=http.requests,
             failed_requests=http.failed,
         )  # fmt: skip
         return RunReport(self.harvester.name, self.run_id, status, self.counts, error, cursor)

@@ -1,11 +1,14 @@
 """Per-source state in the KV bucket: cursors, last runs, counts, HTTP validators.
 
 Keys: `<source>` (the `SourceState`), `<source>.cursor.live` and `<source>.cursor.backfill`
-(opaque strings owned by the harvester), `<source>.validators` (ETag / Last-Modified per URL).
+(opaque strings owned by the harvester), `<source>.validators` (ETag / Last-Modified per URL),
+`<source>.rejected.<sha256>` (a piece of a document already kept as a harvest dead letter).
 A cursor is written only after every notice before it was acknowledged by JetStream.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import msgspec
 from nats.js import JetStreamContext
@@ -53,3 +56,14 @@ class StateStore:
 
     async def save_validators(self, source: str, validators: dict[str, Validators]) -> None:
         await self.store.put(f"{source}.validators", _encoder.encode(validators))
+
+    async def rejection_kept(self, source: str, digest: str) -> bool:
+        """Whether this piece (by digest) was already kept as a harvest dead letter: the
+        dead-letter stream's Msg-Id window is a day, and a feed or a bulletin's last day is
+        read again for longer."""
+        return await self.store.get(f"{source}.rejected.{digest}") is not None
+
+    async def mark_rejection_kept(self, source: str, digest: str) -> None:
+        # When, as the value: an empty value reads back as no entry.
+        kept_at = datetime.now(UTC).isoformat().encode()
+        await self.store.put(f"{source}.rejected.{digest}", kept_at)

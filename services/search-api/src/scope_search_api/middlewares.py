@@ -173,6 +173,8 @@ def _check_query_encoding(raw_query: str) -> None:
     for part in raw_query.split("&"):
         try:
             unquote_to_bytes(part.replace("+", " ")).decode()
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            # Encode: a raw byte that is not UTF-8, which aiohttp's pure-Python parser hands
+            # over as a surrogate.
             name = unquote(part.partition("=")[0], errors="replace")
             raise invalid(name, "not UTF-8: percent-encode the text's UTF-8 bytes") from None

@@ -39,6 +39,10 @@ NAK_DELAYS_SECONDS = (1.0, 5.0, 30.0, 120.0, 600.0)
 """Redelivery delays by attempt: quick for a blip, then long enough for a restart or outage."""
 
 
+SETTLE_RETRY_SECONDS = 30.0
+"""Redelivery of a message whose outcome could not be settled (its dead letter refused):
+soon, without hammering a dead-letter stream that is away."""
+
 IN_HAND_SIGNALS = 3
 """`in_progress` signals per `ack_wait` while a batch is handled."""
 
@@ -190,9 +194,8 @@ class ConsumerRunner:
             if outcome is not None:
                 # Sooner than `ack_wait` when the server can be told (the dead-letter stream
                 # is away, not the server); otherwise `ack_wait` brings it back anyway.
-                delivered = msg.metadata.num_delivered or 1
                 with contextlib.suppress(Exception):
-                    await msg.nak(delay=nak_delay(delivered))
+                    await msg.nak(delay=min(SETTLE_RETRY_SECONDS, self.spec.ack_wait))
 
     async def _settle(self, msg: Msg, outcome: BaseException | None) -> None:
         if outcome is None:

@@ -45,10 +45,11 @@ def split_records(data: bytes, *, on_skipped: OnRejected | None = None) -> Itera
         idweb = record.get("idweb") if record is not None else None
         if record is None or not isinstance(idweb, str) or not idweb.strip():
             if on_skipped is not None:
-                reason = "the record has no idweb" if record else "the record is not an object"
+                an_object = record is not None
+                reason = "the record has no idweb" if an_object else "the record is not an object"
                 on_skipped(RejectedItem(
                     data=_ENCODER.encode(item), reason=reason,
-                    field_path=f"$.results[{position}]" + (".idweb" if record else ""),
+                    field_path=f"$.results[{position}]" + (".idweb" if an_object else ""),
                 ))  # fmt: skip
             continue
         yield DocumentItem(
