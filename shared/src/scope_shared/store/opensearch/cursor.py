@@ -1,7 +1,9 @@
 """Opaque paging cursors: the sort values of a page's last hit, for `search_after`.
 
 The cursor also names the sort order and whether hits were procedures, so that a cursor
-replayed with another sort is refused (InvalidCursor) instead of silently skipping hits.
+replayed with another sort is refused (InvalidCursor) instead of silently skipping hits, and
+the store, since the embedded store's cursors have the same shape with dates in microseconds
+(cursors made before the name was added have none, and are read as before).
 """
 
 from __future__ import annotations
@@ -16,10 +18,14 @@ from scope_shared.store.contract import InvalidCursor
 SortValue = str | int | float | None
 
 
+STORE_NAME = "opensearch"
+
+
 class Cursor(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=True):
     sort: str
     grouped: bool
     after: list[SortValue]
+    store: str | None = None
 
 
 _encoder = msgspec.json.Encoder()
@@ -27,7 +33,7 @@ _decoder = msgspec.json.Decoder(Cursor)
 
 
 def encode_cursor(sort: str, grouped: bool, after: list[SortValue]) -> str:
-    raw = _encoder.encode(Cursor(sort=sort, grouped=grouped, after=after))
+    raw = _encoder.encode(Cursor(sort=sort, grouped=grouped, after=after, store=STORE_NAME))
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
@@ -38,6 +44,8 @@ def decode_cursor(token: str, *, sort: str, grouped: bool, length: int) -> list[
         cursor = _decoder.decode(raw)
     except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
         raise InvalidCursor(f"invalid cursor: {exc}") from None
+    if cursor.store not in (None, STORE_NAME):
+        raise InvalidCursor("invalid cursor: made by another kind of store; start again")
     if cursor.sort != sort or cursor.grouped != grouped or len(cursor.after) != length:
         raise InvalidCursor("invalid cursor: it was made for another sort order or view")
     return cursor.after
