@@ -8,6 +8,7 @@ import msgspec
 
 from scope_normalizer.formats import FORMATS
 from scope_normalizer.linking import ProcedureLinker
+from scope_normalizer.values.links import web_links
 from scope_normalizer.versions import VersionLedger
 from scope_shared.bus import KeyValueStore, MemoryKeyValue
 from scope_shared.errors import PermanentError
@@ -22,7 +23,8 @@ class Normalized:
 
 
 def map_raw(raw: RawNotice, payload: bytes) -> Notice:
-    """Run the format's mapper: a Notice at version 1 with its own procedure key."""
+    """Run the format's mapper: a Notice at version 1 with its own procedure key, its links
+    web addresses only."""
     if raw.schema_version > RAW_SCHEMA_VERSION:
         raise PermanentError(
             f"raw schema version {raw.schema_version} is newer than this normalizer's "
@@ -32,7 +34,7 @@ def map_raw(raw: RawNotice, payload: bytes) -> Notice:
     mapper = FORMATS.get(raw.format)
     if mapper is None:
         raise PermanentError(f"no mapper for format {raw.format}", field_path="$.format")
-    return mapper(raw, payload)
+    return web_links(mapper(raw, payload))
 
 
 class Normalizer:

@@ -30,7 +30,9 @@ from scope_shared.documents.base import DocumentItem, OnRejected, RejectedItem
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawFormat
 
-_RSS_AUTHOR = re.compile(r"^\s*(?P<email>[^\s()@]+@[^\s()]+)\s*(?:\((?P<name>[^()]*)\))?\s*$")
+_RSS_AUTHOR = re.compile(r"(?P<email>[^\s()@]+@[^\s()]+)(?:\s*\((?P<name>[^()]*)\))?")
+"""RSS `<author>`: `email (name)`, matched whole on the stripped text. Linear: spaces on both
+sides of an optional group made a feed's `a@b` + 100,000 spaces + `x` take 22 s."""
 
 
 class FeedEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -142,7 +144,7 @@ def _entry(
 
 def _author(raw: dict[str, Any]) -> tuple[str | None, str | None]:
     text = _text(raw.get("author"))
-    if text is not None and (match := _RSS_AUTHOR.match(text)):
+    if text is not None and (match := _RSS_AUTHOR.fullmatch(text.strip())):
         return _text(match.group("name")), match.group("email")
     detail = raw.get("author_detail")
     detail = detail if isinstance(detail, dict) else {}
