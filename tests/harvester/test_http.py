@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gzip
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from aiohttp import web
 
 from scope_harvester import http as http_module
 from scope_harvester.http import MAX_RETRY_AFTER_SECONDS, PoliteClient
-from scope_shared.errors import RetryableError
+from scope_shared.errors import PermanentError, RetryableError
 from tests.harvester.conftest import FAST
 
 
@@ -89,3 +90,37 @@ async def test_a_download_trickled_byte_by_byte_ends_in_a_failure(
         with pytest.raises(RetryableError):
             await http.download(f"{url}/big.json", tmp_path / "big.json")
     assert 2 <= len(sent) < 20
+
+
+async def test_a_compressed_body_is_read_only_up_to_the_bound(
+    serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gzip bomb (a small answer inflating to gigabytes) stops at the bound instead of
+    taking the harvester's memory: here 4 MiB of zeros in a 4 KiB answer, bound 1 MiB."""
+    monkeypatch.setattr(http_module, "MAX_BODY_BYTES", 2**20)
+    bomb = gzip.compress(b"\0" * 4 * 2**20)
+
+    async def inflating(request: web.Request) -> web.Response:
+        return web.Response(body=bomb, headers={"Content-Encoding": "gzip"})
+
+    app = web.Application()
+    app.router.add_get("/page.json", inflating)
+    url = await serve(app)
+    async with PoliteClient(FAST) as http:
+        with pytest.raises(PermanentError, match="body over 1048576 bytes"):
+            await http.request("GET", f"{url}/page.json")
+
+
+async def test_a_refusal_keeps_its_body_out_of_the_error(serve) -> None:
+    """A run's error is public (/v1/sources): what a refusing server said stays in the log."""
+
+    async def refusing(request: web.Request) -> web.Response:
+        return web.Response(status=403, text="internal token: s3cr3t")
+
+    app = web.Application()
+    app.router.add_get("/admin", refusing)
+    url = await serve(app)
+    async with PoliteClient(FAST) as http:
+        with pytest.raises(PermanentError) as refused:
+            await http.request("GET", f"{url}/admin")
+    assert str(refused.value) == f"HTTP 403 from {url}/admin"

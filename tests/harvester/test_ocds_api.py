@@ -24,7 +24,7 @@ from scope_harvester.sources.ocds_api import OcdsApi
 from scope_harvester.state import StateStore
 from scope_shared.devservices.replay.faults import Faults
 from scope_shared.devservices.replay.ocds import PACKAGES_PATH, OcdsReplay, load_package
-from scope_shared.errors import ConfigError
+from scope_shared.errors import ConfigError, PermanentError
 from scope_shared.schema import RawFormat
 from tests.harvester.conftest import FAST, HarvestFn
 from tests.support.bus import published_ids, published_raws
@@ -217,3 +217,27 @@ async def test_instance_without_base_url_is_a_config_error() -> None:
     async with PoliteClient(FAST) as http:
         with pytest.raises(ConfigError, match=r"sources\.world_ocds: base_url is required"):
             OcdsApi("world_ocds", SourceConfig(kind="ocds_api"), http)
+
+
+@pytest.mark.parametrize(
+    ("base", "link", "followed"),
+    [
+        ("https://api.publisher.example", "https://api.publisher.example/p2", True),
+        ("https://api.publisher.example", "https://cdn.publisher.example/p2", True),
+        ("https://api.publisher.example", "http://169.254.169.254/latest/meta-data", False),
+        ("https://api.publisher.example", "http://10.0.0.7:9200/_cat/indices", False),
+        ("https://api.publisher.example", "http://localhost:8222/varz", False),
+        ("https://api.publisher.example", "file:///etc/passwd", False),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/p2", True),  # a local replay
+    ],
+)
+def test_a_document_cannot_lead_the_harvester_inside_the_deployment(
+    base: str, link: str, followed: bool
+) -> None:
+    """A publisher's `links.next` (or a notice's XML link) is checked before it is fetched."""
+    harvester = OcdsApi("ocds_api", SourceConfig(base_url=base), PoliteClient(FAST))
+    if followed:
+        assert harvester.followed(link) == link
+    else:
+        with pytest.raises(PermanentError, match="a document leads to"):
+            harvester.followed(link)

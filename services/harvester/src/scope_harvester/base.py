@@ -9,12 +9,14 @@ counting, the failed-run rule, state in KV, logs and metrics.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 from nats.js import JetStreamContext
@@ -77,6 +79,16 @@ class Page:
     rejected: list[RejectedItem] = field(default_factory=list)
 
 
+def _internal(host: str) -> bool:
+    """An IP literal outside the public Internet (`localhost` too)."""
+    if host == "localhost":
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
+
+
 class Harvester(ABC):
     """Base of every source.
 
@@ -107,6 +119,22 @@ class Harvester(ABC):
         self.options = self.parse_options(config.options)
         self.validators: dict[str, Validators] = {}
         self.log = get_logger(source=name)
+
+    def followed(self, url: str) -> str:
+        """`url`, taken from a fetched document (a next page, a notice's XML), once checked:
+        a web address, and not a private, loopback or link-local IP unless the source itself
+        is configured on one (a replay on this machine). A publisher cannot make the
+        harvester fetch what sits inside the deployment.
+
+        Raises:
+            PermanentError: the document leads elsewhere.
+        """
+        target = urlsplit(url)
+        if target.scheme not in ("http", "https") or not target.hostname:
+            raise PermanentError(f"a document leads to {url!r}: not a web address")
+        if _internal(target.hostname) and not _internal(urlsplit(self.base_url).hostname or ""):
+            raise PermanentError(f"a document leads to {url!r}: an internal address")
+        return url
 
     @classmethod
     def parse_options(cls, options: dict[str, Any]) -> Any:

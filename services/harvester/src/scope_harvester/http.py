@@ -31,6 +31,13 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 300.0
 """A source asking for more than five minutes is treated as down for this run: the request
 fails at once (the run fails, the next run tries again)."""
+MAX_BODY_BYTES = 256 * 2**20
+"""A page, decompressed: far above any real API page (TED's 250 notices are a few MiB), far
+below what takes the process down. A gzip bomb (1 MB becoming 1 GB) stops here."""
+MAX_DOWNLOAD_BYTES = 16 * 2**30
+"""A downloaded file, decompressed, on disk: DECP's consolidated files are a few GiB."""
+ERROR_BODY_BYTES = 300
+"""Of a 4xx answer's body, read for the log only (never into a run's public error)."""
 DOWNLOAD_TIMEOUT_FACTOR = 60
 """A whole download may take this many request timeouts (an hour by default): DECP's largest
 consolidated files take minutes at ordinary speeds."""
@@ -270,7 +277,7 @@ class PoliteClient:
                     if 200 <= status < 300:
                         payload = await consume(response)
                     elif status >= 400:
-                        error_body = await response.read()
+                        error_body = await response.content.read(ERROR_BODY_BYTES)
             except (TimeoutError, aiohttp.ClientPayloadError) as exc:
                 raise RetryableError(f"{type(exc).__name__} from {url}") from exc
             except aiohttp.ClientConnectionError as exc:
@@ -280,7 +287,11 @@ class PoliteClient:
                 f"HTTP {status} from {url}", retry_after=retry_after(response_headers)
             )
         if status >= 400:
-            raise PermanentError(f"HTTP {status} from {url}: {error_body[:300]!r}")
+            # The body stays in the log: a run's error is public (`/v1/sources`), and a URL a
+            # document led to may be one no outsider should read.
+            log.warning("request_refused", url=url, status=status, body=error_body.decode(
+                "utf-8", errors="replace"))  # fmt: skip
+            raise PermanentError(f"HTTP {status} from {url}")
         return final_url, status, response_headers, payload
 
 
@@ -294,7 +305,15 @@ def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[st
 
 
 async def _read_body(response: aiohttp.ClientResponse) -> bytes:
-    return await response.read()
+    """The whole body, decompressed, up to `MAX_BODY_BYTES`."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK_BYTES):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PermanentError(f"{response.url}: body over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _file_writer(path: Path) -> Callable[[aiohttp.ClientResponse], Awaitable[int]]:
@@ -303,8 +322,10 @@ def _file_writer(path: Path) -> Callable[[aiohttp.ClientResponse], Awaitable[int
         # Writing 1 MiB to the page cache takes well under a millisecond: on the event loop.
         with path.open("wb") as file:
             async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK_BYTES):
-                file.write(chunk)
                 size += len(chunk)
+                if size > MAX_DOWNLOAD_BYTES:
+                    raise PermanentError(f"{response.url}: file over {MAX_DOWNLOAD_BYTES} bytes")
+                file.write(chunk)
         return size
 
     return write

@@ -166,7 +166,7 @@ class EuropeTed(Harvester):
             self.log.warning("notice_xml_missing", source_id=item.source_id)
             return Page(url=search_url, items=[item])
         try:
-            response, xml_items = await self.fetch_document("GET", link, _split_xml)
+            response, xml_items = await self.fetch_document("GET", self.followed(link), _split_xml)
         except PermanentError as exc:
             self.log.warning("notice_xml_refused", source_id=item.source_id, error=str(exc))
             return Page(url=search_url, items=[item])

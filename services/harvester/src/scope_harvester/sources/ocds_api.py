@@ -122,7 +122,7 @@ class OcdsApi(Harvester):
             response, parsed = await self.fetch_document("GET", url, _parse)
             self._count_skipped(response.url, parsed.skipped)
             yield Page(url=response.url, items=parsed.items, cursor=url)
-            url = urljoin(response.url, parsed.next_url) if parsed.next_url else None
+            url = self.followed(urljoin(response.url, parsed.next_url)) if parsed.next_url else None
             if url in seen:
                 # A publisher whose last page links to itself (or back) would loop forever.
                 self.log.warning("page_loop_detected", url=url)
