@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
@@ -77,6 +77,20 @@ class Page:
     cursor: str | None = None
     content_type: str = "application/json"
     rejected: list[RejectedItem] = field(default_factory=list)
+
+
+T = TypeVar("T")
+
+OFF_LOOP_BYTES = 256 * 2**10
+"""A body larger than this is parsed in a worker thread: an OCDS package or a feed of tens of
+MiB would otherwise hold every source's requests and acks for seconds."""
+
+
+async def parsed(parse: Callable[[bytes], T], body: bytes) -> T:
+    """`parse(body)`, off the event loop when the body is large."""
+    if len(body) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(parse, body)
+    return parse(body)
 
 
 def _internal(host: str) -> bool:
@@ -179,7 +193,7 @@ class Harvester(ABC):
         for attempt in range(attempts):
             response = await self.http.request(method, url, **kwargs)
             try:
-                return response, parse(response.body)
+                return response, await parsed(parse, response.body)
             except (msgspec.DecodeError, ValueError) as exc:
                 self.http.counts.failed += 1
                 if attempt + 1 == attempts:

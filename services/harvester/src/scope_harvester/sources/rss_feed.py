@@ -33,7 +33,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 
-from scope_harvester.base import Harvester, Page, Window
+from scope_harvester.base import Harvester, Page, Window, parsed
 from scope_harvester.http import PoliteClient, Politeness, Response
 from scope_harvester.settings import SourceConfig
 from scope_shared.documents import RejectedItem, rss
@@ -78,7 +78,10 @@ class RssFeed(Harvester):
         skipped: list[RejectedItem] = []
         # Relative ids and links resolve against the configured URL, not the one a redirect
         # led to: an entry keeps its id when the feed moves behind a redirect.
-        items = list(rss.split_feed(response.body, self.feed_url, on_skipped=skipped.append))
+        items = await parsed(
+            lambda body: list(rss.split_feed(body, self.feed_url, on_skipped=skipped.append)),
+            response.body,
+        )
         yield Page(url=response.url, items=items, rejected=skipped)
         # Here only once the page was published (the run asks for the next page after that).
         self.keep_validators(self.feed_url, response)

@@ -11,6 +11,7 @@ cut export for a complete one.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Iterable
@@ -38,6 +39,8 @@ COLUMNS = (
     "procedure_type", "published_at", "submission_deadline", "estimated_value", "currency",
     "lots", "source_url", "api_url",
 )  # fmt: skip
+WRITE_TIMEOUT_SECONDS = 30.0
+"""A page of rows taking longer than this to leave means the client stopped reading."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """Spreadsheets run a cell starting with these as a formula (CSV injection)."""
 
@@ -109,25 +112,37 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     if coding is not None:
         response.enable_compression(coding)
     await response.prepare(request)
-    await response.write(_chunk([list(COLUMNS)]))
     written = 0
-    while True:
-        hits = result.hits[: limit - written]
-        await response.write(
-            _chunk(row(h.notice, absolute(request, notice_path(h.notice.id))) for h in hits)
-        )
-        written += len(hits)
-        if written >= limit or not result.next_cursor or not hits:
-            break
-        page = msgspec.structs.replace(
-            query, cursor=result.next_cursor, page_size=min(MAX_PAGE_SIZE, limit - written)
-        )
-        try:
+    try:
+        async with asyncio.timeout(WRITE_TIMEOUT_SECONDS):
+            await response.write(_chunk([list(COLUMNS)]))
+        while True:
+            hits = result.hits[: limit - written]
+            rows = _chunk(row(h.notice, absolute(request, notice_path(h.notice.id))) for h in hits)
+            async with asyncio.timeout(WRITE_TIMEOUT_SECONDS):
+                await response.write(rows)
+            written += len(hits)
+            if written >= limit or not result.next_cursor or not hits:
+                break
+            page = msgspec.structs.replace(
+                query, cursor=result.next_cursor, page_size=min(MAX_PAGE_SIZE, limit - written)
+            )
             result = await store.search(page)
-        except ProblemError as error:
-            log.warning("export_aborted", rows=written, reason=error.detail)
-            if request.transport is not None:
-                request.transport.abort()
-            return response
+    except ProblemError as error:
+        return _abort(request, response, written, error.detail)
+    except TimeoutError:
+        # A client that stopped reading would hold this handler (and its store cursor) until
+        # the server stops.
+        return _abort(request, response, written, "the client stopped reading")
     await response.write_eof()
+    return response
+
+
+def _abort(
+    request: web.Request, response: web.StreamResponse, rows: int, reason: str
+) -> web.StreamResponse:
+    """Cut the connection: a client never mistakes a cut export for a complete one."""
+    log.warning("export_aborted", rows=rows, reason=reason)
+    if request.transport is not None:
+        request.transport.abort()
     return response
