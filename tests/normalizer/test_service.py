@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import msgspec
 import nats
+import pytest
 from nats.js import JetStreamContext
 
 from scope_normalizer.detect import split_file
@@ -28,6 +33,7 @@ from scope_shared.bus import (
 from scope_shared.errors import RetryableError
 from scope_shared.schema import RawNotice, make_raw_notice
 from tests.support.bus import stream_messages
+from tests.support.ports import free_port
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SAMPLES = {
@@ -190,3 +196,46 @@ async def test_versions_given_at_once_on_the_real_bucket_are_distinct(
     assert all(new for _, new in given.values())
     for digest, (version, _) in given.items():
         assert await ledger.version_for("x:1", digest) == (version, False)
+
+
+@pytest.mark.slow
+async def test_the_normalizer_process_drains_on_sigterm(
+    js: JetStreamContext, nats_url: str, tmp_path: Path
+) -> None:
+    """`scope run normalizer` stopped by SIGTERM mid-stream: it exits 0 and leaves no message
+    in hand (every batch it held was settled), so nothing waits for `ack_wait` to come back."""
+    settings = NormalizerSettings(nats_url=[nats_url])
+    await ensure_topology(js, settings)
+    # Enough that the stop comes mid-stream: the real contracts, four times under new ids.
+    raws = [
+        msgspec.structs.replace(raw, source_id=f"{raw.source_id}-{copy}")
+        for copy in range(4)
+        for raw in _raw_notices(MANY)
+    ]
+    for raw in raws:
+        await publish_raw(js, raw)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCOPE_")} | {
+        "SCOPE_NATS_URL": nats_url, "SCOPE_DATA_DIR": str(tmp_path), "SCOPE_LOG_FORMAT": "json",
+        "SCOPE_NORMALIZER_METRICS_PORT": str(free_port()), "SCOPE_NORMALIZER_ACK_WAIT": "120",
+    }  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "scope"), "run", "normalizer",
+        env=env, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await _wait_for(js, NOTICES_STREAM, 20)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    events = [msgspec.json.decode(line)["event"] for line in stderr.splitlines()
+              if line.startswith(b"{")]  # fmt: skip
+    assert "consumer_stopped" in events
+    info = await js.consumer_info("SCOPE_RAW", "normalizer")
+    assert info.num_ack_pending == 0
+    assert info.num_pending > 0, "stopped after the end: the test no longer tests a drain"
+    # What was acked was published: the notices stream holds at least the acked messages.
+    assert await stream_messages(js, NOTICES_STREAM) >= info.ack_floor.stream_seq
