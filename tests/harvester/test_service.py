@@ -158,6 +158,36 @@ async def test_backfill_lane_that_fails_waits_before_trying_again(
     assert await states.cursor("france_boamp", "backfill") is None
 
 
+class _FlakyStates(StateStore):
+    """The harvester's state bucket timing out on the first back-fill cursor read."""
+
+    def __init__(self, states: StateStore) -> None:
+        super().__init__(states.store)
+        self.failed = False
+
+    async def cursor(self, source: str, lane: str) -> str | None:
+        if lane == "backfill" and not self.failed:
+            self.failed = True
+            raise TimeoutError("key-value request timed out")
+        return await super().cursor(source, lane)
+
+
+async def test_backfill_lane_outlives_a_state_store_timeout(
+    tmp_path: Path, serve, nats_url: str, js: JetStreamContext, states: StateStore
+) -> None:
+    """Its state reads were outside the lane's guard: one key-value timeout ended the lane for
+    good, silently (nothing awaited the task until shutdown)."""
+    replay = BoampReplay(RECORDS)
+    url = await serve(replay.app())
+    settings, instance = await _boamp_backfill(tmp_path, url, nats_url, 0.2, states)
+    flaky = _FlakyStates(states)
+    async with asyncio.timeout(30):
+        await _backfill_lane(instance, js, flaky, settings, asyncio.Event())
+    assert flaky.failed
+    assert await states.cursor("france_boamp", "backfill") == "2026-01-22"
+    assert len(await published_raws(js)) == 5
+
+
 async def _boamp_backfill(
     tmp_path: Path, url: str, nats_url: str, interval: float, states: StateStore
 ) -> tuple[HarvesterSettings, SourceInstance]:

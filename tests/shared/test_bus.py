@@ -504,3 +504,39 @@ async def test_a_batch_slower_than_ack_wait_is_not_delivered_again_meanwhile(
     await _drain(runner, done)
     assert deliveries == [1]
     assert runner.counts.received == 1
+
+
+async def test_a_consumer_removed_under_the_runner_is_created_again(
+    js: JetStreamContext,
+) -> None:
+    """Operators remove the indexer's consumer to rebuild an index: the runner pulling from it
+    must not crash (every replica at once), but subscribe again and go on."""
+    await ensure_topology(js, SETTINGS)
+    spec = ConsumerSpec(durable="removed_test", stream=RAW_STREAM, filter_subject="scope.raw.>")
+    seen: list[str] = []
+
+    async def handle(msg: Msg) -> None:
+        seen.append(decode_raw(msg.data).source_id)
+
+    runner = ConsumerRunner(
+        js, spec, stage="normalize", batch_handler=per_message(handle, 1), fetch_timeout=0.2
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await publish_raw(js, _raw("before"))
+        async with asyncio.timeout(10):
+            while seen != ["before"]:  # noqa: ASYNC110 - polls what the runner handled
+                await asyncio.sleep(0.05)
+        await js.delete_consumer(RAW_STREAM, "removed_test")
+        await asyncio.sleep(0.5)
+        await publish_raw(js, _raw("after"))
+        async with asyncio.timeout(20):
+            while "after" not in seen:
+                assert not task.done(), task.exception()
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    # Created again from the start of the stream: "before" comes once more, as after a rebuild.
+    assert seen[0] == "before" and "after" in seen

@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
 from nats.js import JetStreamContext
 
@@ -125,31 +126,43 @@ async def _backfill_lane(
     since = instance.config.backfill_since
     assert since is not None
     while not stop.is_set():
-        cursor = await states.cursor(instance.name, "backfill")
-        start = date.fromisoformat(cursor) if cursor else since
-        live = await states.cursor(instance.name, "live")
-        until = date.fromisoformat(live) if live else datetime.now(UTC).date()
-        if cursor and start >= until:
-            log.info("backfill_finished", source=instance.name, until=str(until))
-            return
-        end = min(until, start + timedelta(days=BACKFILL_CHUNK_DAYS - 1))
         try:
-            report = await instance.run_once(
-                js, states, settings, Window(since=start, until=end), "backfill"
-            )
+            step = await _backfill_step(instance, js, states, settings, since)
         except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
+            # The state reads and writes too: a key-value timeout must not end the lane.
             log.error("harvest_crashed", source=instance.name, lane="backfill",
                       error_type=type(exc).__name__, error=str(exc))  # fmt: skip
-        else:
-            if report.status == "ok" and end >= until:
-                await states.save_cursor(instance.name, "backfill", until.isoformat())
-                log.info("backfill_finished", source=instance.name, until=str(until))
-                return
-            if report.status == "ok":
-                following = (end + timedelta(days=1)).isoformat()
-                await states.save_cursor(instance.name, "backfill", following)
-                continue
-        await _sleep_or_stop(stop, instance.interval)
+            step = "failed"
+        if step == "finished":
+            return
+        if step == "failed":
+            await _sleep_or_stop(stop, instance.interval)
+
+
+async def _backfill_step(
+    instance: SourceInstance, js: JetStreamContext, states: StateStore,
+    settings: HarvesterSettings, since: date,
+) -> Literal["finished", "next", "failed"]:  # fmt: skip
+    """One back-fill run of up to `BACKFILL_CHUNK_DAYS` days."""
+    cursor = await states.cursor(instance.name, "backfill")
+    start = date.fromisoformat(cursor) if cursor else since
+    live = await states.cursor(instance.name, "live")
+    until = date.fromisoformat(live) if live else datetime.now(UTC).date()
+    if cursor and start >= until:
+        log.info("backfill_finished", source=instance.name, until=str(until))
+        return "finished"
+    end = min(until, start + timedelta(days=BACKFILL_CHUNK_DAYS - 1))
+    report = await instance.run_once(
+        js, states, settings, Window(since=start, until=end), "backfill"
+    )
+    if report.status != "ok":
+        return "failed"
+    if end >= until:
+        await states.save_cursor(instance.name, "backfill", until.isoformat())
+        log.info("backfill_finished", source=instance.name, until=str(until))
+        return "finished"
+    await states.save_cursor(instance.name, "backfill", (end + timedelta(days=1)).isoformat())
+    return "next"
 
 
 async def run_harvester(settings: HarvesterSettings, stop: asyncio.Event) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
@@ -42,6 +43,10 @@ NAK_DELAYS_SECONDS = (1.0, 5.0, 30.0, 120.0, 600.0)
 SETTLE_RETRY_SECONDS = 30.0
 """Redelivery of a message whose outcome could not be settled (its dead letter refused):
 soon, without hammering a dead-letter stream that is away."""
+
+FETCH_RETRY_MAX_SECONDS = 5.0
+"""Wait before pulling again after the server refused a pull: short, the server comes back
+in seconds (a restart, an election), and a message delivered meanwhile waits `ack_wait`."""
 
 IN_HAND_SIGNALS = 3
 """`in_progress` signals per `ack_wait` while a batch is handled."""
@@ -108,11 +113,10 @@ class ConsumerRunner:
 
     async def run(self, stop: asyncio.Event) -> RunnerCounts:
         """Fetch and process batches until `stop` is set; in-flight messages are settled first."""
-        # Create or update: a changed setting (ack wait, max deliveries) takes effect on restart.
-        await self.js.add_consumer(self.spec.stream, config=self.spec.config())
-        sub = await self.js.pull_subscribe_bind(self.spec.durable, stream=self.spec.stream)
+        sub = await self._subscribe()
         self.log.info("consumer_started", stream=self.spec.stream)
         running: set[asyncio.Task[None]] = set()
+        failures = 0
         try:
             while not stop.is_set():
                 if len(running) >= self.in_flight:
@@ -126,6 +130,20 @@ class ConsumerRunner:
                     # nats-py raises its own TimeoutError on an empty pull, and the builtin one
                     # when a pull of several messages expires part-way.
                     continue
+                except NatsError as exc:
+                    # The server away (no responders, a leader election) or the consumer gone
+                    # (removed to rebuild an index): wait, then subscribe again. Every replica
+                    # crashing at once on a blip would bring nothing back sooner.
+                    failures += 1
+                    delay = min(FETCH_RETRY_MAX_SECONDS, nak_delay(min(failures, 2)))
+                    self.log.warning("fetch_failed", error_type=type(exc).__name__,
+                                     error=str(exc), retry_in=round(delay, 1))  # fmt: skip
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=delay)
+                    with contextlib.suppress(NatsError, TimeoutError):
+                        sub = await self._subscribe()
+                    continue
+                failures = 0
                 running.add(asyncio.create_task(self.process(msgs)))
         finally:
             # Batches in hand are settled before leaving: drained, never abandoned.
@@ -141,6 +159,12 @@ class ConsumerRunner:
                 errors=self.counts.errors_by_type,
             )
         return self.counts
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        """The durable consumer, created or updated (a changed setting, such as the ack wait,
+        takes effect on restart), and a pull subscription bound to it."""
+        await self.js.add_consumer(self.spec.stream, config=self.spec.config())
+        return await self.js.pull_subscribe_bind(self.spec.durable, stream=self.spec.stream)
 
     async def process(self, msgs: Sequence[Msg]) -> None:
         """Run the handler on one batch and settle every message of it."""
