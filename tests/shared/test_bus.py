@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
@@ -540,3 +541,42 @@ async def test_a_consumer_removed_under_the_runner_is_created_again(
         await asyncio.wait_for(task, 10)
     # Created again from the start of the stream: "before" comes once more, as after a rebuild.
     assert seen[0] == "before" and "after" in seen
+
+
+class _SwallowingSubscription:
+    """A pull subscription whose fetch turns a cancellation into an empty pull, as nats-py's
+    does when Python 3.11's `wait_for` loses the cancellation to a message arriving."""
+
+    async def fetch(self, batch: int, timeout: float) -> list[Msg]:  # noqa: ASYNC109 - nats-py's
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(timeout)
+        raise nats.errors.TimeoutError
+
+    async def unsubscribe(self) -> None:
+        return None
+
+
+class _FakeJetStream:
+    async def add_consumer(self, stream: str, config: object) -> None:
+        return None
+
+    async def pull_subscribe_bind(self, durable: str, stream: str) -> _SwallowingSubscription:
+        return _SwallowingSubscription()
+
+
+async def test_a_runner_cancelled_mid_pull_stops_even_if_the_pull_swallows_it() -> None:
+    """The cause of a test that hung once in a while: a cancelled runner pulled on forever."""
+    spec = ConsumerSpec(durable="x", stream=RAW_STREAM, filter_subject="scope.raw.>")
+
+    async def handle(msgs: Sequence[Msg]) -> list[BaseException | None]:
+        return [None] * len(msgs)
+
+    runner = ConsumerRunner(
+        _FakeJetStream(),  # type: ignore[arg-type]
+        spec, stage="normalize", batch_handler=handle, fetch_timeout=0.2,
+    )  # fmt: skip
+    task = asyncio.create_task(runner.run(asyncio.Event()))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)

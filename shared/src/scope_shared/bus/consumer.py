@@ -117,8 +117,13 @@ class ConsumerRunner:
         self.log.info("consumer_started", stream=self.spec.stream)
         running: set[asyncio.Task[None]] = set()
         failures = 0
+        this = asyncio.current_task()
         try:
             while not stop.is_set():
+                if this is not None and this.cancelling():
+                    # A cancellation nats-py's pull swallowed (Python 3.11's `wait_for` loses
+                    # one that meets a message arriving): honoured here, or the loop pulls on.
+                    raise asyncio.CancelledError
                 if len(running) >= self.in_flight:
                     done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     for task in done:
