@@ -23,6 +23,7 @@ from scope_shared.bus import encode, ensure_topology, headers, publish_raw
 from scope_shared.config import CommonSettings
 from scope_shared.documents.ocds import split_package
 from scope_shared.schema import RawFormat, RawNotice, make_raw_notice
+from tests.support.ports import free_port
 
 KIT = Path(__file__).parents[2] / "docs/harvester-kit.md"
 EDITOR = "france_editor"
@@ -245,3 +246,15 @@ def test_command_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit) as exit_info:
         parser.parse_args(["check-harvester", "--subject", SUBJECT, "--count", "0"])
     assert exit_info.value.code == 2
+
+
+async def test_command_without_a_server_exits_2_instead_of_waiting_forever(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong address or password: the editor's first try must say so, not look like a
+    hang (the connection used to retry forever, as a service's does)."""
+    monkeypatch.setenv("SCOPE_NATS_URL", f"nats://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("SCOPE_NATS_CONNECT_TIMEOUT", "0.5")
+    async with asyncio.timeout(20):
+        assert await run_check(SUBJECT, 5, 1.0, stream=False) == 2
+    assert "cannot connect to NATS" in capsys.readouterr().err

@@ -18,9 +18,12 @@ from pathlib import Path
 import pytest
 from nats.js import JetStreamContext
 
-from scope_harvester.sources import ENTRY_POINT_GROUP, REGISTRY, load_registry
+from scope_harvester.service import build_instances
+from scope_harvester.settings import HarvesterSettings
+from scope_harvester.sources import ENTRY_POINT_GROUP, REGISTRY, find_harvester, load_registry
 from scope_shared.bus import RAW_STREAM, decode_raw, headers
 from scope_shared.devservices.replay.ocds import PACKAGES_PATH, OcdsReplay, load_package
+from scope_shared.errors import ConfigError
 from tests.harvester.conftest import HarvestFn
 
 PACKAGE = Path(__file__).parents[1] / "fixtures/editor_package"
@@ -80,3 +83,44 @@ async def test_editor_harvester_publishes_its_notices_on_its_own_subject(
         "OCDS-87SD3T-AD-SF-DRM-063-2015/02",
     ]
     assert [(m.headers or {})[headers.MSG_ID] for m in messages] == [r.msg_id for r in raws]
+
+
+@pytest.fixture
+def broken_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed package whose entry point names a module that is not there."""
+    dist_info = tmp_path / "scope_broken_editor-0.1.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: scope-broken-editor\nVersion: 0.1\n"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        f"[{ENTRY_POINT_GROUP}]\nbroken_editor = scope_broken_editor:Missing\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_a_broken_editor_package_stops_only_the_sources_that_use_it(
+    broken_editor: None, tmp_path: Path
+) -> None:
+    """It stopped every source at start, even with none of its kind configured."""
+    assert "broken_editor" not in load_registry()
+    assert find_harvester("france_boamp") is REGISTRY["france_boamp"]
+    sources = tmp_path / "sources.toml"
+    sources.write_text("[sources.france_boamp]\n")
+    settings = HarvesterSettings(harvester_sources_file=str(sources))
+    assert [i.name for i in build_instances(settings)] == ["france_boamp"]
+    sources.write_text("[sources.france_boamp]\n[sources.megalis]\nkind = 'broken_editor'\n")
+    with pytest.raises(ConfigError, match=r"'broken_editor': its package .* cannot be loaded"):
+        build_instances(HarvesterSettings(harvester_sources_file=str(sources)))
+
+
+@pytest.mark.parametrize("name", ["France-Megalis", "france.megalis", "x"])
+def test_a_source_name_that_cannot_be_a_subject_token_stops_the_start(
+    tmp_path: Path, name: str
+) -> None:
+    """Its notices would all be dead-lettered (the schema's source name), or published on a
+    subject whose last token is not the source."""
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[sources."{name}"]\nkind = "rss_feed"\nbase_url = "https://x.example"\n')
+    with pytest.raises(ConfigError, match="a name is lower case letters"):
+        build_instances(HarvesterSettings(harvester_sources_file=str(sources)))

@@ -43,7 +43,7 @@ def add_dead_letters_command(
 
 async def _run(args: argparse.Namespace) -> int:
     settings = load_settings(CommonSettings)
-    nc = await connect(settings, "scope-cli")
+    nc = await connect(settings, "scope-cli", persistent=False)
     js = nc.jetstream()
     try:
         # Read only: the streams are the services' to declare (see `open_jetstream`).

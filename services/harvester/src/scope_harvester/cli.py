@@ -52,7 +52,7 @@ def _instance(settings: HarvesterSettings, name: str) -> SourceInstance:
 async def _harvest(args: argparse.Namespace) -> int:
     settings = _settings()
     instance = _instance(settings, args.source)
-    async with open_jetstream(settings, "scope-cli", declare=False) as js:
+    async with open_jetstream(settings, "scope-cli", declare=False, persistent=False) as js:
         states = await StateStore.on_bus(js)
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -89,7 +89,7 @@ def _ago(when: datetime | None) -> str:
 
 async def _sources() -> int:
     settings = _settings()
-    nc = await connect(settings, "scope-cli")
+    nc = await connect(settings, "scope-cli", persistent=False)
     try:
         states = await StateStore.on_bus(nc.jetstream())
         rows: list[SourceState] = [await states.load(name) for name in load_sources(settings)]

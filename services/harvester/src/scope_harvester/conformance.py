@@ -362,7 +362,7 @@ async def run_check(subject: str, count: int, wait_seconds: float, *, stream: bo
     """The command: connect with the `SCOPE_NATS_*` settings, check, print; the exit code."""
     settings = load_settings(CommonSettings)
     try:
-        nc = await connect(settings, "scope-check-harvester")
+        nc = await connect(settings, "scope-check-harvester", persistent=False)
     except (OSError, nats.errors.Error) as exc:
         _err(f"cannot connect to NATS ({', '.join(settings.nats_url)}): {exc}")
         return 2
@@ -370,6 +370,12 @@ async def run_check(subject: str, count: int, wait_seconds: float, *, stream: bo
         checked = await check_messages(
             nc, subject, count=count, wait_seconds=wait_seconds, stream=stream
         )
+    except nats.errors.Error as exc:
+        # Refused or unanswered: --stream reads SCOPE_RAW through the JetStream API, which an
+        # editor account has no right to (operators run it).
+        mode = "read the stream" if stream else f"subscribe to {subject}"
+        _err(f"cannot {mode}: {type(exc).__name__} {exc}".rstrip())
+        return 2
     finally:
         await nc.close()
     for index, result in enumerate(checked, 1):

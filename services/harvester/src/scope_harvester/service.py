@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +23,7 @@ from nats.js import JetStreamContext
 from scope_harvester.base import Harvester, HarvestRun, Lane, Page, RunReport, Window
 from scope_harvester.http import PoliteClient
 from scope_harvester.settings import HarvesterSettings, SourceConfig, load_sources
-from scope_harvester.sources import load_registry
+from scope_harvester.sources import find_harvester
 from scope_harvester.state import StateStore
 from scope_shared.bus import open_jetstream
 from scope_shared.config import load_settings
@@ -76,17 +77,28 @@ class SourceInstance:
             return await run.run(window, lane)
 
 
+SOURCE_NAME = re.compile(r"[a-z][a-z0-9_]{1,62}")
+"""The schema's `SourceName`: a source instance's name is its notices' source."""
+
+
 def build_instances(settings: HarvesterSettings) -> list[SourceInstance]:
-    """The enabled source instances, validated (unknown kind or bad options stop the start)."""
-    registry = load_registry()
+    """The enabled source instances, validated (a bad name, an unknown kind or bad options
+    stop the start, naming the source). Only the kinds configured are loaded: a broken editor
+    package stops nothing it is not used by."""
     instances = []
     for name, config in load_sources(settings).items():
         if not config.enabled or (settings.harvester_only and name not in settings.harvester_only):
             continue
+        if not SOURCE_NAME.fullmatch(name):
+            raise ConfigError(
+                f"source {name!r}: a name is lower case letters, digits and _, starting with a "
+                "letter (it is the notices' subject token and the first part of their ids)"
+            )
         kind = config.kind or name
-        if kind not in registry:
+        harvester = find_harvester(kind)
+        if harvester is None:
             raise ConfigError(f"source {name}: unknown harvester kind {kind!r}")
-        instances.append(SourceInstance(name, config, registry[kind]))
+        instances.append(SourceInstance(name, config, harvester))
     return instances
 
 

@@ -67,7 +67,7 @@ def replay_command(args: argparse.Namespace) -> int:
 async def _replay(source: str, since: datetime | None) -> int:
     settings = load_settings(NormalizerSettings, service_prefix="NORMALIZER_")
     configure_logging("normalizer", settings.log_level, settings.log_format)
-    async with open_jetstream(settings, "scope-replay", declare=False) as js:
+    async with open_jetstream(settings, "scope-replay", declare=False, persistent=False) as js:
         counts = await replay(js, await open_normalizer(js), source=source, since=since)
     print(  # noqa: T201 - command output
         f"read {counts.read}, published {counts.published}, "

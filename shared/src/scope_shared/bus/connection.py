@@ -29,12 +29,16 @@ KV_HISTORY = 5
 """A few past values (a cursor's moves) help an operator see what happened; KV allows 64."""
 
 
-async def connect(settings: CommonSettings, name: str) -> NatsClient:
-    """Connect with the settings' servers and credentials; reconnects forever once connected.
+async def connect(settings: CommonSettings, name: str, *, persistent: bool = True) -> NatsClient:
+    """Connect with the settings' servers and credentials.
 
     Args:
         settings: Servers, credentials and TLS.
         name: Client name shown by the server's monitoring (`scope-normalizer`).
+        persistent: A service's connection: tries until it connects, and reconnects forever.
+            An operator's or editor's command passes False: two tries per server, then
+            `NoServersError` (a wrong password or address is an error, not a hang), and a
+            lost connection ends the command.
     """
     client = NatsClient()
 
@@ -47,8 +51,9 @@ async def connect(settings: CommonSettings, name: str) -> NatsClient:
         "servers": settings.nats_url,
         "name": name,
         "connect_timeout": settings.nats_connect_timeout,
-        "max_reconnect_attempts": -1,
-        "allow_reconnect": True,
+        "max_reconnect_attempts": -1 if persistent else 1,
+        "reconnect_time_wait": 2.0 if persistent else 0.5,
+        "allow_reconnect": persistent,
         "error_cb": _on_error,
         "disconnected_cb": on_disconnected,
         "reconnected_cb": _on_reconnected,
@@ -141,7 +146,7 @@ async def ensure_topology(js: JetStreamContext, settings: CommonSettings) -> Non
 
 @asynccontextmanager
 async def open_jetstream(
-    settings: CommonSettings, name: str, *, declare: bool = True
+    settings: CommonSettings, name: str, *, declare: bool = True, persistent: bool = True
 ) -> AsyncIterator[JetStreamContext]:
     """Connect, declare the topology and yield JetStream; drain the connection on the way out.
 
@@ -155,8 +160,9 @@ async def open_jetstream(
             operator's command must not (`declare=False`): run from a shell without the
             deployment's `SCOPE_STREAM_*` settings, it would set the streams back to the
             defaults (one replica, default retention).
+        persistent: See `connect`; commands pass False.
     """
-    nc = await connect(settings, name)
+    nc = await connect(settings, name, persistent=persistent)
     try:
         js = nc.jetstream()
         if declare:
