@@ -256,6 +256,9 @@ async def test_metrics_count_requests_by_route_and_status(embedded_api: Client) 
     )
     assert "scope_search_api_request_duration_seconds_bucket" in text
     assert 'scope_search_api_store_duration_seconds_count{operation="search"} 1.0' in text
+    # The process itself, as the workers export it: memory, CPU, collections.
+    assert "process_resident_memory_bytes" in text
+    assert "python_gc_collections_total" in text
 
 
 async def test_health_and_readiness_report_store_and_nats(embedded_api: Client) -> None:

@@ -17,6 +17,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from scope_search_api.app import create_app
+from scope_search_api.nats_link import _without_password
 from scope_search_api.settings import ApiSettings
 from scope_shared.config import load_settings
 from scope_shared.errors import ConfigError
@@ -102,3 +103,10 @@ def test_settings_come_from_scope_api_variables() -> None:
         load_settings(ApiSettings, {"SCOPE_API_PORTT": "1"}, service_prefix="API_")
     with pytest.raises(ConfigError, match="SCOPE_API_STORE_TIMEOUT"):
         load_settings(ApiSettings, {"SCOPE_API_STORE_TIMEOUT": "0"}, service_prefix="API_")
+
+
+def test_a_password_in_the_nats_url_stays_out_of_the_log() -> None:
+    assert _without_password("nats://api:s3cret@nats.internal:4222") == (
+        "nats://api:***@nats.internal:4222"
+    )
+    assert _without_password("tls://nats.internal:4222") == "tls://nats.internal:4222"

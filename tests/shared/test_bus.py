@@ -12,6 +12,7 @@ import pytest
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
+from prometheus_client import REGISTRY
 
 from scope_shared.bus import (
     DEAD_STREAM,
@@ -205,7 +206,9 @@ async def test_error_past_max_deliveries_is_dead_lettered_not_dropped(
     async def done() -> bool:
         return runner.counts.dead_lettered == 1
 
+    before = _settled("dead_lettered")
     await _drain(runner, done)
+    assert _settled("dead_lettered") == before + 1
     dead = await js.get_msg(DEAD_STREAM, 1)
     assert dead.headers is not None
     assert dead.headers[headers.DEAD_DELIVERIES] == "3"
@@ -580,3 +583,11 @@ async def test_a_runner_cancelled_mid_pull_stops_even_if_the_pull_swallows_it() 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
+
+
+def _settled(outcome: str) -> float:
+    """The runners' Prometheus counter for the test stage and `outcome`."""
+    value = REGISTRY.get_sample_value(
+        "scope_consumer_messages_total", {"stage": "normalize", "outcome": outcome}
+    )
+    return value or 0.0

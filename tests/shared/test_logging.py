@@ -47,3 +47,16 @@ def test_module_level_logger_follows_later_configuration(
     assert line["event"] == "page_fetched"
     assert line["component"] == "created_before_configure"
     assert line["service"] == "harvester"
+
+
+def test_every_service_keeps_opensearch_py_request_lines_out(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """opensearch-py logs each request at INFO with its URL as the event: at the indexer's bulk
+    volume, a flood breaking the one-event-name rule. Its warnings still come through."""
+    configure_logging("indexer", "INFO", "json")
+    opensearch = logging.getLogger("opensearch")
+    opensearch.info("POST https://opensearch:9200/_bulk [status:200 request:0.012s]")
+    opensearch.warning("GET https://opensearch:9200/ [status:N/A request:10.0s]")
+    lines = [msgspec.json.decode(line) for line in capsys.readouterr().err.splitlines()]
+    assert [line["level"] for line in lines] == ["warning"]

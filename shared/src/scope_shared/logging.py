@@ -21,6 +21,12 @@ def _json_serializer(obj: object, default: object = None) -> str:
     return msgspec.json.encode(obj, enc_hook=str).decode()
 
 
+QUIET_LIBRARIES = ("opensearch",)
+"""opensearch-py logs every request at INFO, its URL as the event: the indexer's bulk writes
+and the API's searches would each add a line (about 0.1 ms per request), which the access log
+and the store metrics already cover. Its warnings and errors still come through."""
+
+
 def configure_logging(service: str, level: str = "INFO", fmt: LogFormat = "auto") -> None:
     """Route structlog and the standard library's loggers through one renderer.
 
@@ -62,6 +68,8 @@ def configure_logging(service: str, level: str = "INFO", fmt: LogFormat = "auto"
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
 

@@ -40,7 +40,7 @@ a past week never moves the live cursor."""
 
 NOTICES = Counter(
     "scope_harvester_notices_total",
-    "Notices handled by the harvester, by source and outcome (published, duplicate, failed, "
+    "Notices handled by the harvester, by source and outcome (published, duplicate, "
     "rejected: a piece of a document that named no notice, kept as a dead letter).",
     ["source", "outcome"],
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 from nats.aio.client import Client as NatsClient
@@ -42,7 +43,9 @@ class NatsLink:
         try:
             await asyncio.wait_for(asyncio.shield(self._task), self.settings.nats_connect_timeout)
         except TimeoutError:
-            log.warning("nats_unavailable", servers=self.settings.nats_url)
+            log.warning(
+                "nats_unavailable", servers=[_without_password(u) for u in self.settings.nats_url]
+            )
 
     async def _connect(self) -> None:
         try:
@@ -66,3 +69,14 @@ class NatsLink:
                 await self._task
         if self.client is not None and not self.client.is_closed:
             await self.client.close()
+
+
+def _without_password(url: str) -> str:
+    """`nats://user:secret@host:4222` as `nats://user:***@host:4222`: nats-py accepts
+    credentials in the URL, and a log line is no place for them."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 
 import structlog
 from aiohttp import web
@@ -49,15 +48,8 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-QUIET_LIBRARIES = ("opensearch",)
-"""opensearch-py logs every request at INFO: the access log and the store metrics already say
-all of it, at a fraction of the cost (about 0.1 ms per request)."""
-
-
 def setup_logging(settings: ApiSettings) -> None:
     configure_logging("search-api", settings.log_level, settings.log_format)
-    for name in QUIET_LIBRARIES:
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def main() -> int:

@@ -24,6 +24,7 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
+from prometheus_client import Counter
 
 from scope_shared.bus.publish import publish_dead_letter
 from scope_shared.bus.topology import DEAD_LETTER_DELIVERIES, ConsumerSpec, source_of_subject
@@ -35,6 +36,13 @@ BatchHandler = Callable[[Sequence[Msg]], Awaitable[Sequence[BaseException | None
 """Processes a batch; returns, per message and in order, None for success or the error."""
 
 PERMANENT_ERRORS = (PermanentError, msgspec.ValidationError, msgspec.DecodeError)
+
+MESSAGES = Counter(
+    "scope_consumer_messages_total",
+    "Messages the consumer runners settled, by stage and outcome (acked, retried, "
+    "dead_lettered, settle_failed: the server could not be told, the message comes again).",
+    ["stage", "outcome"],
+)
 
 NAK_DELAYS_SECONDS = (1.0, 5.0, 30.0, 120.0, 600.0)
 """Redelivery delays by attempt: quick for a blip, then long enough for a restart or outage."""
@@ -216,6 +224,7 @@ class ConsumerRunner:
             await self._settle(msg, outcome)
         except Exception as exc:  # noqa: BLE001 - the message is redelivered, never lost
             self.counts.settle_failures += 1
+            MESSAGES.labels(stage=self.stage, outcome="settle_failed").inc()
             self.log.error(
                 "settle_failed", subject=msg.subject, error_type=type(exc).__name__,
                 error=str(exc), outcome=type(outcome).__name__ if outcome else "ok",
@@ -230,6 +239,7 @@ class ConsumerRunner:
         if outcome is None:
             await msg.ack_sync(timeout=ACK_TIMEOUT_SECONDS)
             self.counts.acked += 1
+            MESSAGES.labels(stage=self.stage, outcome="acked").inc()
             return
         name = type(outcome).__name__
         self.counts.errors_by_type[name] = self.counts.errors_by_type.get(name, 0) + 1
@@ -249,6 +259,7 @@ class ConsumerRunner:
             )
         await msg.nak(delay=delay)
         self.counts.retried += 1
+        MESSAGES.labels(stage=self.stage, outcome="retried").inc()
 
     async def _dead_letter(self, msg: Msg, error: BaseException, delivered: int) -> None:
         await publish_dead_letter(
@@ -264,6 +275,7 @@ class ConsumerRunner:
         )
         await msg.term()
         self.counts.dead_lettered += 1
+        MESSAGES.labels(stage=self.stage, outcome="dead_lettered").inc()
         self.log.warning(
             "message_dead_lettered",
             subject=msg.subject,
