@@ -243,3 +243,9 @@ async def _backfill_with_a_day_down(
     assert days == ["2026-01-19", "2026-01-20", "2026-01-21", "2026-01-22"]
     assert await states.cursor("france_boamp", "backfill") == "2026-01-22"
     assert len(await published_raws(js)) == 5
+
+
+def test_a_mistyped_option_stops_the_start_naming_the_source(tmp_path: Path) -> None:
+    toml = "[sources.france_boamp]\noptions = { page_sise = 50 }\n"
+    with pytest.raises(ConfigError, match=r"sources.france_boamp: options of france_boamp"):
+        build_instances(_settings(tmp_path, toml))

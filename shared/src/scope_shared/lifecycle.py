@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from scope_shared.config import CommonSettings
 from scope_shared.logging import configure_logging, get_logger
-from scope_shared.metrics import serve_metrics
+from scope_shared.metrics import keep_beating, serve_metrics
 
 log = get_logger(component="lifecycle")
 
@@ -56,5 +56,13 @@ def run_worker(
     """
     configure_logging(service, settings.log_level, settings.log_format)
     serve_metrics(metrics_port)
-    asyncio.run(run_service(lambda stop: run(settings, stop)))
+
+    async def beating(stop: asyncio.Event) -> None:
+        heart = asyncio.create_task(keep_beating(), name="liveness")
+        try:
+            await run(settings, stop)
+        finally:
+            heart.cancel()
+
+    asyncio.run(run_service(beating))
     return 0

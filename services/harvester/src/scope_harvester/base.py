@@ -167,7 +167,10 @@ class Harvester(ABC):
                 f"sources.{name}: backfill_since is not supported by kind {cls.kind} "
                 "(its cursor is not a date)"
             )
-        cls.parse_options(config.options)
+        try:
+            cls.parse_options(config.options)
+        except ConfigError as exc:
+            raise ConfigError(f"sources.{name}: {exc}") from exc
 
     @classmethod
     def politeness_for(cls, config: SourceConfig) -> Politeness:
