@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import msgspec
@@ -34,6 +31,7 @@ from scope_shared.errors import RetryableError
 from scope_shared.schema import RawNotice, make_raw_notice
 from tests.support.bus import stream_messages
 from tests.support.ports import free_port
+from tests.support.processes import service_process, stop_with_sigterm
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SAMPLES = {
@@ -218,21 +216,10 @@ async def test_the_normalizer_process_drains_on_sigterm(
         "SCOPE_NATS_URL": nats_url, "SCOPE_DATA_DIR": str(tmp_path), "SCOPE_LOG_FORMAT": "json",
         "SCOPE_NORMALIZER_METRICS_PORT": str(free_port()), "SCOPE_NORMALIZER_ACK_WAIT": "120",
     }  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "scope"), "run", "normalizer",
-        env=env, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
+    async with service_process("normalizer", env) as process:
         await _wait_for(js, NOTICES_STREAM, 20)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, stderr.decode()[-2000:]
-    events = [msgspec.json.decode(line)["event"] for line in stderr.splitlines()
-              if line.startswith(b"{")]  # fmt: skip
+        returncode, events, stderr = await stop_with_sigterm(process, seconds=60)
+    assert returncode == 0, stderr[-2000:]
     assert "consumer_stopped" in events
     info = await js.consumer_info("SCOPE_RAW", "normalizer")
     assert info.num_ack_pending == 0

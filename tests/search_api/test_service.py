@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import aiohttp
-import msgspec
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -23,6 +20,7 @@ from scope_shared.config import load_settings
 from scope_shared.errors import ConfigError
 from tests.search_api.conftest import api_settings
 from tests.support.ports import free_port
+from tests.support.processes import service_process, stop_with_sigterm
 
 SCOPE = Path(sys.executable).parent / "scope"
 
@@ -58,21 +56,11 @@ async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> dict[s
 @pytest.mark.slow
 async def test_service_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        str(SCOPE), "run", "search-api", env=_env(tmp_path, port), stderr=subprocess.PIPE
-    )
-    try:
+    async with service_process("search-api", _env(tmp_path, port)) as process:
         ready = await _wait_healthy(f"http://127.0.0.1:{port}", process)
         assert ready == {"status": "degraded", "checks": {"store": "ok", "nats": "unavailable"}}
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0
-    events = [msgspec.json.decode(line)["event"] for line in stderr.splitlines()
-              if line.startswith(b"{")]  # fmt: skip
+        returncode, events, _ = await stop_with_sigterm(process, seconds=30)
+    assert returncode == 0
     assert "api_started" in events
     assert "request_served" in events
     assert events.index("request_served") < events.index("api_stopped")
