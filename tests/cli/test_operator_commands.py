@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import msgspec
+import pytest
 from nats.js import JetStreamContext
 
 from scope_normalizer.service import run_normalizer
@@ -25,6 +26,7 @@ from scope_shared.documents.boamp import split_records
 from scope_shared.errors import PermanentError
 from scope_shared.schema import RawNotice, make_raw_notice
 from tests.support.bus import stream_messages
+from tests.support.ports import free_port
 
 SCOPE = Path(sys.executable).parent / "scope"
 BOAMP = (
@@ -154,3 +156,14 @@ async def test_operator_commands_leave_the_streams_as_the_services_declared_them
     after = {name: (await js.stream_info(name)).config for name in (RAW_STREAM, DEAD_STREAM)}
     assert after == before
     assert after[RAW_STREAM].max_age == 90 * 86400
+
+
+@pytest.mark.parametrize(
+    "command", [("dead-letters", "list"), ("replay", "--source", "france_boamp"), ("sources",)]
+)
+def test_a_command_without_nats_says_so_and_exits_2(command: tuple[str, ...]) -> None:
+    """Not a traceback, not a wait without end, not the code of a command's own failures."""
+    done = _scope(f"nats://127.0.0.1:{free_port()}", *command)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "scope: lost or refused by NATS: NoServersError" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -228,6 +228,11 @@ async def test_instance_without_base_url_is_a_config_error() -> None:
         ("https://api.publisher.example", "http://10.0.0.7:9200/_cat/indices", False),
         ("https://api.publisher.example", "http://localhost:8222/varz", False),
         ("https://api.publisher.example", "file:///etc/passwd", False),
+        ("https://api.publisher.example", "http://0xa9fea9fe/latest/meta-data/", False),
+        ("https://api.publisher.example", "http://0x7f.1:8222/varz", False),
+        ("https://api.publisher.example", "http://127.1/", False),
+        ("https://api.publisher.example", "http://localhost./", False),
+        ("https://api.publisher.example", "http://[::ffff:127.0.0.1]/", False),
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080/p2", True),  # a local replay
     ],
 )

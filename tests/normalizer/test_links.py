@@ -23,6 +23,8 @@ from scope_shared.schema import RawFormat, make_raw_notice
         ("JaVaScRiPt:alert(1)", False),
         (" java\nscript:alert(1)", False),  # browsers drop the line break
         ("\x01javascript:alert(1)", False),
+        ("j" + "\t" * 70 + "avascript:alert(1)", False),  # past any prefix a check would read
+        ("\x01" * 70 + "javascript:alert(1)", False),
         ("data:text/html,<script>alert(1)</script>", False),
         ("vbscript:msgbox", False),
         ("file:///etc/passwd", False),

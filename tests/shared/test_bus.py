@@ -591,3 +591,30 @@ def _settled(outcome: str) -> float:
         "scope_consumer_messages_total", {"stage": "normalize", "outcome": outcome}
     )
     return value or 0.0
+
+
+class _ClosedSubscription(_SwallowingSubscription):
+    async def fetch(self, batch: int, timeout: float) -> list[Msg]:  # noqa: ASYNC109 - nats-py's
+        raise nats.errors.ConnectionClosedError
+
+
+class _ClosedJetStream(_FakeJetStream):
+    async def pull_subscribe_bind(self, durable: str, stream: str) -> _ClosedSubscription:
+        return _ClosedSubscription()
+
+
+async def test_a_connection_closed_for_good_stops_the_runner() -> None:
+    """Credentials revoked: nats-py closes the connection for good. Retrying could only spin
+    (and /healthz, following the event loop, would still say alive): the runner stops and the
+    orchestrator starts the service again."""
+    spec = ConsumerSpec(durable="x", stream=RAW_STREAM, filter_subject="scope.raw.>")
+
+    async def handle(msgs: Sequence[Msg]) -> list[BaseException | None]:
+        return [None] * len(msgs)
+
+    runner = ConsumerRunner(
+        _ClosedJetStream(),  # type: ignore[arg-type]
+        spec, stage="normalize", batch_handler=handle, fetch_timeout=0.2,
+    )  # fmt: skip
+    with pytest.raises(nats.errors.ConnectionClosedError):
+        await asyncio.wait_for(runner.run(asyncio.Event()), 5)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from nats.js import JetStreamContext
 
-from scope_shared.bus import Stage, connect
+from scope_shared.bus import Stage, connect, run_command
 from scope_shared.bus.deadletters import (
     DeadLetter,
     NotRetryableError,
@@ -38,7 +37,7 @@ def add_dead_letters_command(
     for sub in (listing, retry):
         sub.add_argument("--stage", default=None)
         sub.add_argument("--source", default=None)
-    parser.set_defaults(func=lambda args: asyncio.run(_run(args)))
+    parser.set_defaults(func=lambda args: run_command(_run(args)))
 
 
 async def _run(args: argparse.Namespace) -> int:

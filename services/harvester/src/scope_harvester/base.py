@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
@@ -94,13 +95,20 @@ async def parsed(parse: Callable[[bytes], T], body: bytes) -> T:
 
 
 def _internal(host: str) -> bool:
-    """An IP literal outside the public Internet (`localhost` too)."""
-    if host == "localhost":
+    """An IP literal outside the public Internet, in any form the resolver accepts (`127.1`,
+    `0x7f000001`), and `localhost`."""
+    name = host.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
-        return not ipaddress.ip_address(host).is_global
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(name)
     except ValueError:
-        return False
+        try:
+            # The C library's reading, as the connection will have it: hex, octal, short forms.
+            address = ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return False
+    return not address.is_global
 
 
 class Harvester(ABC):

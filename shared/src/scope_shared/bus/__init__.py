@@ -10,6 +10,7 @@ from scope_shared.bus.connection import (
     kv_bucket,
     open_jetstream,
     raw_payloads_store,
+    run_command,
 )
 from scope_shared.bus.consumer import (
     BatchHandler,
@@ -82,6 +83,7 @@ __all__ = [
     "raw_payload",
     "raw_payloads_store",
     "raw_subject",
+    "run_command",
     "source_of_subject",
     "stream_configs",
 ]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 from nats.aio.msg import Msg
+from nats.errors import ConnectionClosedError
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
@@ -143,6 +144,10 @@ class ConsumerRunner:
                     # nats-py raises its own TimeoutError on an empty pull, and the builtin one
                     # when a pull of several messages expires part-way.
                     continue
+                except ConnectionClosedError:
+                    # Closed for good (credentials revoked, a protocol error): no retry can
+                    # help; the service stops and its orchestrator starts it again.
+                    raise
                 except NatsError as exc:
                     # The server away (no responders, a leader election) or the consumer gone
                     # (removed to rebuild an index): wait, then subscribe again. Every replica
@@ -153,6 +158,8 @@ class ConsumerRunner:
                                      error=str(exc), retry_in=round(delay, 1))  # fmt: skip
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), timeout=delay)
+                    with contextlib.suppress(NatsError, TimeoutError):
+                        await sub.unsubscribe()
                     with contextlib.suppress(NatsError, TimeoutError):
                         sub = await self._subscribe()
                     continue

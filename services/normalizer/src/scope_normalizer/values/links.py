@@ -15,6 +15,9 @@ import msgspec
 from scope_shared.schema import Notice, Organization
 
 _SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+_IGNORED = re.compile(r"[\x00-\x20]+")
+"""Spaces and control characters: browsers strip them around a URL and drop tabs and line
+breaks inside it, so the scheme is read without any of them, however many."""
 WEB_SCHEMES = frozenset({"http", "https"})
 
 
@@ -24,7 +27,7 @@ def web_link(url: str | None) -> str | None:
     without them."""
     if url is None:
         return None
-    probe = "".join(c for c in url[:64] if c > " ").lower()
+    probe = _IGNORED.sub("", url)[:64].lower()
     scheme = _SCHEME.match(probe)
     return url if scheme is None or scheme.group(1) in WEB_SCHEMES else None
 
