@@ -567,17 +567,22 @@ class _FakeJetStream:
         return _SwallowingSubscription()
 
 
-async def test_a_runner_cancelled_mid_pull_stops_even_if_the_pull_swallows_it() -> None:
-    """The cause of a test that hung once in a while: a cancelled runner pulled on forever."""
+def _runner_on(js: _FakeJetStream) -> ConsumerRunner:
+    """A runner whose server is `js`, a stand-in that fails the way a test needs."""
     spec = ConsumerSpec(durable="x", stream=RAW_STREAM, filter_subject="scope.raw.>")
 
     async def handle(msgs: Sequence[Msg]) -> list[BaseException | None]:
         return [None] * len(msgs)
 
-    runner = ConsumerRunner(
-        _FakeJetStream(),  # type: ignore[arg-type]
+    return ConsumerRunner(
+        js,  # type: ignore[arg-type]
         spec, stage="normalize", batch_handler=handle, fetch_timeout=0.2,
     )  # fmt: skip
+
+
+async def test_a_runner_cancelled_mid_pull_stops_even_if_the_pull_swallows_it() -> None:
+    """The cause of a test that hung once in a while: a cancelled runner pulled on forever."""
+    runner = _runner_on(_FakeJetStream())
     task = asyncio.create_task(runner.run(asyncio.Event()))
     await asyncio.sleep(0.05)
     task.cancel()
@@ -607,14 +612,6 @@ async def test_a_connection_closed_for_good_stops_the_runner() -> None:
     """Credentials revoked: nats-py closes the connection for good. Retrying could only spin
     (and /healthz, following the event loop, would still say alive): the runner stops and the
     orchestrator starts the service again."""
-    spec = ConsumerSpec(durable="x", stream=RAW_STREAM, filter_subject="scope.raw.>")
-
-    async def handle(msgs: Sequence[Msg]) -> list[BaseException | None]:
-        return [None] * len(msgs)
-
-    runner = ConsumerRunner(
-        _ClosedJetStream(),  # type: ignore[arg-type]
-        spec, stage="normalize", batch_handler=handle, fetch_timeout=0.2,
-    )  # fmt: skip
+    runner = _runner_on(_ClosedJetStream())
     with pytest.raises(nats.errors.ConnectionClosedError):
         await asyncio.wait_for(runner.run(asyncio.Event()), 5)
