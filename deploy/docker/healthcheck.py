@@ -3,9 +3,10 @@
 The image runs one service per container, chosen by its command (`scope run normalizer`).
 Docker's HEALTHCHECK is one command for the whole image, so this script finds which service
 runs (the argument, else PID 1's command line) and asks that service's HTTP endpoint:
-the workers' metrics port answers any path (scope_shared.metrics), the search API serves
-/healthz on its own port. Ports follow the services' settings, so a deployment that moves a
-port with SCOPE_<SERVICE>_METRICS_PORT or SCOPE_API_PORT is still checked on the right one.
+the workers answer /healthz on their metrics port (503 once their event loop has stalled for a
+minute, scope_shared.metrics), the search API on its own port. Ports follow the services'
+settings, so a deployment that moves a port with SCOPE_<SERVICE>_METRICS_PORT or
+SCOPE_API_PORT is still checked on the right one.
 
 Standard library only: it runs every few seconds and must start fast.
 Exit 0 when healthy, 1 when not or when there is nothing to check (Docker reserves 2).
