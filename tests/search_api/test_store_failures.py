@@ -47,14 +47,18 @@ class SleepyStore:
         return call
 
 
-class AtLeastStore:
-    """A real store answering as a store does past its exact-count bound."""
+class SearchOverride:
+    """A real store whose `search` a subclass replaces; every other call goes through."""
 
     def __init__(self, store: SearchStore) -> None:
         self.store = store
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
+
+
+class AtLeastStore(SearchOverride):
+    """A real store answering as a store does past its exact-count bound."""
 
     async def search(self, query: SearchQuery) -> SearchResult:
         result = await self.store.search(query)
@@ -132,14 +136,8 @@ async def test_total_past_the_exact_bound_is_reported_as_at_least(
     assert csv.headers["X-Total-Relation"] == "gte"
 
 
-class UnreadableStore:
+class UnreadableStore(SearchOverride):
     """A real store whose stored notice no longer decodes (msgspec raises a ValueError)."""
-
-    def __init__(self, store: SearchStore) -> None:
-        self.store = store
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.store, name)
 
     async def search(self, query: SearchQuery) -> SearchResult:
         msgspec.json.decode(b'{"notice_type": "tender"}', type=Notice)

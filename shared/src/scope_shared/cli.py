@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
+import nats
+
 from scope_shared.config import CommonSettings, load_settings
 from scope_shared.deadletters_cli import add_dead_letters_command
 from scope_shared.devservices.demo import command as demo
@@ -81,6 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except ConfigError as exc:
         print(f"scope: configuration error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except nats.errors.Error as exc:
+        # A command's connection does not reconnect: one line and 2, not a traceback and the
+        # code a command gives its own failures.
+        reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
+        print(f"scope: lost or refused by NATS: {reason}", file=sys.stderr)  # noqa: T201
         return 2
     except KeyboardInterrupt:
         return 130

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 
 from nats.js import JetStreamContext
 
-from scope_shared.bus import Stage, connect, run_command
+from scope_shared.bus import Stage, open_jetstream
 from scope_shared.bus.deadletters import (
     DeadLetter,
     NotRetryableError,
@@ -37,22 +38,17 @@ def add_dead_letters_command(
     for sub in (listing, retry):
         sub.add_argument("--stage", default=None)
         sub.add_argument("--source", default=None)
-    parser.set_defaults(func=lambda args: run_command(_run(args)))
+    parser.set_defaults(func=lambda args: asyncio.run(_run(args)))
 
 
 async def _run(args: argparse.Namespace) -> int:
     settings = load_settings(CommonSettings)
-    nc = await connect(settings, "scope-cli", persistent=False)
-    js = nc.jetstream()
-    try:
-        # Read only: the streams are the services' to declare (see `open_jetstream`).
+    async with open_jetstream(settings, "scope-cli", declare=False, persistent=False) as js:
         if args.action == "list":
             return await _list(js, args)
         if args.action == "show":
             return await _show(js, args.sequence, full=args.full)
         return await _retry(js, args)
-    finally:
-        await nc.close()
 
 
 def _out(text: str) -> None:

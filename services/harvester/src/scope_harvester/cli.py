@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from datetime import UTC, date, datetime
 
 from rich.console import Console
@@ -14,7 +15,7 @@ from scope_harvester.base import Lane, Page, Window
 from scope_harvester.service import SourceInstance, build_instances
 from scope_harvester.settings import HarvesterSettings, load_sources
 from scope_harvester.state import StateStore
-from scope_shared.bus import connect, open_jetstream, run_command
+from scope_shared.bus import connect, open_jetstream
 from scope_shared.config import load_settings
 from scope_shared.errors import ConfigError
 from scope_shared.logging import configure_logging
@@ -28,9 +29,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     harvest.add_argument("source", help="a configured source instance (france_boamp, ...)")
     harvest.add_argument("--since", type=date.fromisoformat, default=None, metavar="DATE")
     harvest.add_argument("--until", type=date.fromisoformat, default=None, metavar="DATE")
-    harvest.set_defaults(func=lambda args: run_command(_harvest(args)))
+    harvest.set_defaults(func=lambda args: asyncio.run(_harvest(args)))
     sources = subparsers.add_parser("sources", help="each source's state: last run, lag, counts")
-    sources.set_defaults(func=lambda args: run_command(_sources()))
+    sources.set_defaults(func=lambda args: asyncio.run(_sources()))
     conformance.register(subparsers)
 
 

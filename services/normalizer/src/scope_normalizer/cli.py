@@ -15,7 +15,7 @@ from scope_normalizer.pipeline import Normalizer
 from scope_normalizer.replay import replay
 from scope_normalizer.service import open_normalizer
 from scope_normalizer.settings import NormalizerSettings
-from scope_shared.bus import open_jetstream, run_command
+from scope_shared.bus import open_jetstream
 from scope_shared.config import load_settings
 from scope_shared.errors import PermanentError
 from scope_shared.logging import configure_logging
@@ -61,7 +61,7 @@ def _utc_date(text: str) -> datetime:
 
 
 def replay_command(args: argparse.Namespace) -> int:
-    return run_command(_replay(args.source, args.since))
+    return asyncio.run(_replay(args.source, args.since))
 
 
 async def _replay(source: str, since: datetime | None) -> int:

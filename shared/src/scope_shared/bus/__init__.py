@@ -10,7 +10,6 @@ from scope_shared.bus.connection import (
     kv_bucket,
     open_jetstream,
     raw_payloads_store,
-    run_command,
 )
 from scope_shared.bus.consumer import (
     BatchHandler,
@@ -83,7 +82,6 @@ __all__ = [
     "raw_payload",
     "raw_payloads_store",
     "raw_subject",
-    "run_command",
     "source_of_subject",
     "stream_configs",
 ]

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-import sys
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import nats
 from nats.aio.client import Client as NatsClient
@@ -41,7 +38,7 @@ async def connect(settings: CommonSettings, name: str, *, persistent: bool = Tru
         persistent: A service's connection: tries until it connects, and reconnects forever.
             An operator's or editor's command passes False: a server that does not answer is
             tried twice, then `NoServersError`; a refusal (a wrong password) is raised at once;
-            a lost connection ends the command (`run_command` says so, exit 2).
+            a lost connection ends the command (`scope` says so, exit 2).
     """
     client = NatsClient()
 
@@ -173,15 +170,3 @@ async def open_jetstream(
         yield js
     finally:
         await nc.drain()
-
-
-def run_command(main: Coroutine[Any, Any, int]) -> int:
-    """An operator's or editor's command over the bus: its own exit code, or 2 with one line
-    when NATS refuses or goes away (a command's connection does not reconnect) instead of a
-    traceback and the code the command gives its own failures."""
-    try:
-        return asyncio.run(main)
-    except (nats.errors.Error, OSError) as exc:
-        reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
-        print(f"scope: lost or refused by NATS: {reason}", file=sys.stderr)  # noqa: T201
-        return 2
