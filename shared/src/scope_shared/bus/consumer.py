@@ -189,9 +189,11 @@ class ConsumerRunner:
     async def process(self, msgs: Sequence[Msg]) -> None:
         """Run the handler on one batch and settle every message of it."""
         self.counts.received += len(msgs)
-        unsettled = [m for m in msgs if self._never_settled(m)]
-        if unsettled:
-            msgs = [m for m in msgs if not self._never_settled(m)]
+        handled: list[Msg] = []
+        unsettled: list[Msg] = []
+        for msg in msgs:
+            (unsettled if self._never_settled(msg) else handled).append(msg)
+        msgs = handled
         keeper = asyncio.create_task(self._keep_in_hand(msgs))
         try:
             outcomes = await self.batch_handler(msgs) if msgs else []
@@ -217,6 +219,11 @@ class ConsumerRunner:
                 with contextlib.suppress(Exception):
                     await msg.in_progress()
 
+    def _count(self, field: str, outcome: str) -> None:
+        """One settled message: in the runner's summary and in Prometheus."""
+        setattr(self.counts, field, getattr(self.counts, field) + 1)
+        MESSAGES.labels(stage=self.stage, outcome=outcome).inc()
+
     def _never_settled(self, msg: Msg) -> bool:
         """Delivered well past the limit with no outcome settled: the worker dies on it (out
         of memory, killed), or its dead letter could not be published. Not handled again."""
@@ -230,8 +237,7 @@ class ConsumerRunner:
         try:
             await self._settle(msg, outcome)
         except Exception as exc:  # noqa: BLE001 - the message is redelivered, never lost
-            self.counts.settle_failures += 1
-            MESSAGES.labels(stage=self.stage, outcome="settle_failed").inc()
+            self._count("settle_failures", "settle_failed")
             self.log.error(
                 "settle_failed", subject=msg.subject, error_type=type(exc).__name__,
                 error=str(exc), outcome=type(outcome).__name__ if outcome else "ok",
@@ -245,8 +251,7 @@ class ConsumerRunner:
     async def _settle(self, msg: Msg, outcome: BaseException | None) -> None:
         if outcome is None:
             await msg.ack_sync(timeout=ACK_TIMEOUT_SECONDS)
-            self.counts.acked += 1
-            MESSAGES.labels(stage=self.stage, outcome="acked").inc()
+            self._count("acked", "acked")
             return
         name = type(outcome).__name__
         self.counts.errors_by_type[name] = self.counts.errors_by_type.get(name, 0) + 1
@@ -265,8 +270,7 @@ class ConsumerRunner:
                 "message_failed", error_type=name, error=str(outcome), deliveries=delivered
             )
         await msg.nak(delay=delay)
-        self.counts.retried += 1
-        MESSAGES.labels(stage=self.stage, outcome="retried").inc()
+        self._count("retried", "retried")
 
     async def _dead_letter(self, msg: Msg, error: BaseException, delivered: int) -> None:
         await publish_dead_letter(
@@ -281,8 +285,7 @@ class ConsumerRunner:
             deliveries=delivered,
         )
         await msg.term()
-        self.counts.dead_lettered += 1
-        MESSAGES.labels(stage=self.stage, outcome="dead_lettered").inc()
+        self._count("dead_lettered", "dead_lettered")
         self.log.warning(
             "message_dead_lettered",
             subject=msg.subject,

@@ -79,9 +79,13 @@ def iter_decp_json(stream: BinaryIO) -> Iterator[DocumentItem]:
         ijson.JSONError: The file is not well-formed JSON (raised where the defect is met,
             after the contracts before it have been yielded).
     """
-    recorder = _Recorder(_WithoutBom(stream))
+    # Without a leading UTF-8 byte order mark, which ijson refuses (some publishers' exports
+    # start with one; the XML parser reads it by itself).
+    head = stream.read(len(codecs.BOM_UTF8))
+    source = _Replay(head.removeprefix(codecs.BOM_UTF8), stream)
+    recorder = _Recorder(source)
     generation = _json_generation(recorder)
-    replay = _Replay(b"".join(recorder.chunks), stream)
+    replay = _Replay(b"".join(recorder.chunks), source)
     records = (
         ijson.items(replay, "marches.item")
         if generation is RawFormat.DECP_2019_JSON
@@ -128,25 +132,6 @@ def iter_decp_xml(stream: BinaryIO) -> Iterator[DocumentItem]:
 
 class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
-
-
-class _WithoutBom:
-    """The stream without a leading UTF-8 byte order mark, which ijson refuses (some
-    publishers' exports start with one; the XML parser reads it by itself)."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self._first = True
-
-    def read(self, size: int = -1) -> bytes:
-        if not self._first or size == 0:  # ijson reads 0 bytes to learn the stream's type
-            return self._stream.read(size)
-        self._first = False
-        head = self._stream.read(len(codecs.BOM_UTF8))
-        if head == codecs.BOM_UTF8:
-            return self._stream.read(size)
-        rest = self._stream.read(max(size - len(head), 0)) if size >= 0 else self._stream.read()
-        return head + rest
 
 
 class _Recorder:

@@ -99,24 +99,13 @@ def split_search_response(
     """
     response = _decode(data)
     for index, notice in enumerate(response.notices):
-        source_id = None
-        if isinstance(notice, dict):
-            source_id = publication_number(_scalar(notice.get("publication-number")))
-            source_id = source_id or publication_number(_scalar(notice.get("ND")))
+        source_id = _publication_number_of(notice)
         if source_id is None:
-            rejected = RejectedItem(
-                data=msgspec.json.encode(notice),
-                reason="the notice has no publication number"
-                if isinstance(notice, dict)
-                else "the notice is not an object",
-                field_path=f"$.notices[{index}]"
-                + (".publication-number" if isinstance(notice, dict) else ""),
-            )
+            rejected = _unnamed(notice, index)
             if on_skipped is None:
                 raise PermanentError(rejected.reason, field_path=rejected.field_path)
             on_skipped(rejected)
             continue
-        assert isinstance(notice, dict)
         published = _scalar(notice.get("publication-date")) or _scalar(notice.get("PD"))
         yield DocumentItem(
             source_id=source_id,
@@ -124,6 +113,23 @@ def split_search_response(
             payload=msgspec.json.encode(notice),
             published_at=api_datetime(published),
         )
+
+
+def _publication_number_of(notice: Any) -> str | None:
+    """`publication-number`, or its legacy alias `ND`; None for what is no notice object."""
+    if not isinstance(notice, dict):
+        return None
+    found = publication_number(_scalar(notice.get("publication-number")))
+    return found or publication_number(_scalar(notice.get("ND")))
+
+
+def _unnamed(notice: Any, index: int) -> RejectedItem:
+    path = f"$.notices[{index}]"
+    if isinstance(notice, dict):
+        reason, path = "the notice has no publication number", f"{path}.publication-number"
+    else:
+        reason = "the notice is not an object"
+    return RejectedItem(data=msgspec.json.encode(notice), reason=reason, field_path=path)
 
 
 def next_iteration_token(data: bytes) -> str | None:
