@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scope_normalizer.linking import title_words
-from scope_normalizer.values.text import fold_accents, fold_words
+from scope_normalizer.values.text import fold_words
+from scope_shared.folding import fold_accents
 
 
 def _by_definition(value: str) -> str:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+import msgspec
 from nats.js import JetStreamContext
 
 from scope_harvester.base import Harvester, HarvestRun, Lane, Page, RunReport, Window
@@ -30,6 +30,7 @@ from scope_shared.config import load_settings
 from scope_shared.errors import ConfigError
 from scope_shared.lifecycle import run_worker
 from scope_shared.logging import get_logger
+from scope_shared.schema.base import SourceName
 from scope_shared.schema.harvest import RunCounts
 
 log = get_logger(stage="harvest")
@@ -77,10 +78,6 @@ class SourceInstance:
             return await run.run(window, lane)
 
 
-SOURCE_NAME = re.compile(r"[a-z][a-z0-9_]{1,62}")
-"""The schema's `SourceName`: a source instance's name is its notices' source."""
-
-
 def build_instances(settings: HarvesterSettings) -> list[SourceInstance]:
     """The enabled source instances, validated (a bad name, an unknown kind or bad options
     stop the start, naming the source). Only the kinds configured are loaded: a broken editor
@@ -89,7 +86,7 @@ def build_instances(settings: HarvesterSettings) -> list[SourceInstance]:
     for name, config in load_sources(settings).items():
         if not config.enabled or (settings.harvester_only and name not in settings.harvester_only):
             continue
-        if not SOURCE_NAME.fullmatch(name):
+        if not _valid_source_name(name):
             raise ConfigError(
                 f"source {name!r}: a name is lower case letters, digits and _, starting with a "
                 "letter (it is the notices' subject token and the first part of their ids)"
@@ -200,3 +197,12 @@ def main() -> int:
     return run_worker(
         "harvester", settings, run_harvester, metrics_port=settings.harvester_metrics_port
     )
+
+
+def _valid_source_name(name: str) -> bool:
+    """The schema's `SourceName`: a source instance's name is its notices' source."""
+    try:
+        msgspec.convert(name, SourceName)
+    except msgspec.ValidationError:
+        return False
+    return True

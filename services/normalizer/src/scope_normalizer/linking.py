@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from scope_normalizer.values.text import fold_accents
 from scope_shared.bus import KeyValueStore
+from scope_shared.folding import fold_accents
 from scope_shared.logging import get_logger
 from scope_shared.schema import Notice, ProcedureMatch
 

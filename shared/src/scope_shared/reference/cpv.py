@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 import msgspec
 
+from scope_shared.folding import fold_accents
 from scope_shared.reference._files import rows
 
 
@@ -59,20 +59,13 @@ def cpv_ancestors(code: str) -> list[str]:
     return [significant[:n].ljust(8, "0") for n in range(len(significant), 1, -1)]
 
 
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
-"""Not decomposed by NFKD: `maîtrise d'œuvre` is typed `oeuvre`."""
 _CODE = re.compile(r"(\d{1,8})(?:-\d)?")
 """A code or its start, with or without check digit: `45`, `4523`, `45233140-2`."""
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 @cache
 def _folded_labels() -> list[tuple[str, Cpv]]:
-    return [(_fold(f"{c.code} {c.label_fr} {c.label_en}"), c) for c in _table().values()]
+    return [(fold_accents(f"{c.code} {c.label_fr} {c.label_en}"), c) for c in _table().values()]
 
 
 def search_cpv(query: str, limit: int = 20) -> list[Cpv]:
@@ -80,7 +73,7 @@ def search_cpv(query: str, limit: int = 20) -> list[Cpv]:
     (accents, ligatures and case ignored), broadest first (a division before its classes)."""
     prefixes: list[str] = []
     words: list[str] = []
-    for word in _fold(query).split():
+    for word in fold_accents(query).split():
         code = _CODE.fullmatch(word)
         if code:
             prefixes.append(code.group(1))
