@@ -44,3 +44,11 @@ def parse_amount(value: object, currency: object = "EUR") -> Amount | None:
     if len(code) != 3 or not code.isalpha():
         code = "EUR"
     return Amount(amount=number, currency=code)
+
+
+def sum_amounts(amounts: list[Amount]) -> Amount | None:
+    """The amounts added up, when there is at least one and all share one currency."""
+    currencies = {a.currency for a in amounts}
+    if len(currencies) != 1:
+        return None
+    return Amount(amount=sum((a.amount for a in amounts), Decimal(0)), currency=currencies.pop())

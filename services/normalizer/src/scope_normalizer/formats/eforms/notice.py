@@ -22,7 +22,6 @@ Caveats:
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from lxml import etree
@@ -80,6 +79,7 @@ from scope_normalizer.formats.eforms.xpaths import (
     TENDERING_PROCESS,
     Element,
 )
+from scope_normalizer.values.amounts import sum_amounts
 from scope_normalizer.values.places import build_place
 from scope_shared.dates import parse_datetime
 from scope_shared.documents.eforms import eforms_extension, parse_notice, publication
@@ -289,15 +289,8 @@ def _award_criteria(lots: list[LotTerms]) -> list[str]:
 
 def _sum_values(projects: list[Project]) -> Amount | None:
     """The lots' estimated values added up, when every lot has one in the same currency."""
-    values = [p.estimated_value for p in projects]
-    if not values or any(v is None for v in values):
-        return None
-    currencies = {v.currency for v in values if v}
-    if len(currencies) != 1:
-        return None
-    return Amount(
-        amount=sum((v.amount for v in values if v), Decimal(0)), currency=currencies.pop()
-    )
+    values = [p.estimated_value for p in projects if p.estimated_value is not None]
+    return sum_amounts(values) if len(values) == len(projects) else None
 
 
 def _merge_places(projects: list[Project]) -> Place | None:

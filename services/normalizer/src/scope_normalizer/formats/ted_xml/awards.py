@@ -8,8 +8,6 @@ the others decide the notice's status when no contract at all was awarded.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from lxml import etree
 
 from scope_normalizer.formats.children import Children
@@ -24,6 +22,7 @@ from scope_normalizer.formats.ted_xml.tree import (
     path,
     text_of,
 )
+from scope_normalizer.values.amounts import sum_amounts
 from scope_shared.dates import parse_datetime
 from scope_shared.schema import Amount, Award, NoticeStatus
 
@@ -65,16 +64,7 @@ def awards(form: etree._Element) -> list[Award]:
 def estimated_total(form: etree._Element) -> Amount | None:
     """The sum of the awarded contracts' initial estimates (V.2.4), when they share one
     currency: the procedure's estimate as an award notice states it."""
-    estimates = [
-        found
-        for contract in find_all(form, AWARD_CONTRACT)
-        if (awarded := find(contract, _AWARDED)) is not None
-        and (found := amount(awarded, _ESTIMATE)) is not None
-    ]
-    if not estimates or len({e.currency for e in estimates}) > 1:
-        return None
-    total = sum((e.amount for e in estimates), Decimal(0))
-    return Amount(amount=total, currency=estimates[0].currency)
+    return sum_amounts([estimate for _, estimate in _estimates(form)])
 
 
 def lot_estimates(form: etree._Element) -> dict[str, Amount]:
@@ -82,17 +72,21 @@ def lot_estimates(form: etree._Element) -> dict[str, Amount]:
     notice gives of a lot's value when its section II has none (summed over the lot's
     contracts, when they share one currency)."""
     by_lot: dict[str, list[Amount]] = {}
-    for contract in find_all(form, AWARD_CONTRACT):
-        lot_id = text_of(find(contract, _LOT_NO))
-        awarded = find(contract, _AWARDED)
-        if lot_id and awarded is not None and (found := amount(awarded, _ESTIMATE)):
-            by_lot.setdefault(lot_id, []).append(found)
-    return {
-        lot_id: Amount(amount=sum((e.amount for e in found), Decimal(0)), currency=currency)
-        for lot_id, found in by_lot.items()
-        if len(currencies := {e.currency for e in found}) == 1
-        for currency in currencies
-    }
+    for lot_id, estimate in _estimates(form):
+        if lot_id:
+            by_lot.setdefault(lot_id, []).append(estimate)
+    summed = {lot_id: sum_amounts(found) for lot_id, found in by_lot.items()}
+    return {lot_id: total for lot_id, total in summed.items() if total is not None}
+
+
+def _estimates(form: etree._Element) -> list[tuple[str | None, Amount]]:
+    """(lot number, V.2.4 estimate) of each awarded contract that states one."""
+    return [
+        (text_of(find(contract, _LOT_NO)), estimate)
+        for contract in find_all(form, AWARD_CONTRACT)
+        if (awarded := find(contract, _AWARDED)) is not None
+        and (estimate := amount(awarded, _ESTIMATE)) is not None
+    ]
 
 
 def outcome(form: etree._Element) -> NoticeStatus:
