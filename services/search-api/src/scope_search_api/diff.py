@@ -9,7 +9,7 @@ every version are left out.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -32,22 +32,12 @@ def _change(path: str, before: Any, after: Any) -> FieldChange:
     return FieldChange(path=path, op="changed", before=before, after=after)
 
 
-def _same_amount(path: str, before: Any, after: Any) -> bool:
-    """`80000` and `80000.00` are one amount (decimals are text once converted)."""
-    if not (path.endswith("amount") and isinstance(before, str) and isinstance(after, str)):
-        return False
-    try:
-        return Decimal(before) == Decimal(after)
-    except InvalidOperation:
-        return False
-
-
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
 def _diff(before: Any, after: Any, path: str, out: list[FieldChange]) -> None:
-    if before == after or _same_amount(path, before, after):
+    if before == after:
         return
     if isinstance(before, dict) and isinstance(after, dict):
         for key in [*before, *(k for k in after if k not in before)]:
@@ -72,8 +62,14 @@ def _diff(before: Any, after: Any, path: str, out: list[FieldChange]) -> None:
 
 def notice_changes(before: Notice, after: Notice) -> list[FieldChange]:
     """What changed from `before` to `after`, in field order."""
-    old = {k: v for k, v in msgspec.to_builtins(before).items() if k not in ENVELOPE}
-    new = {k: v for k, v in msgspec.to_builtins(after).items() if k not in ENVELOPE}
+    # Amounts stay Decimals: `80000` and `80000.00` are one amount (as text they differ).
+    old = {k: v for k, v in _builtins(before).items() if k not in ENVELOPE}
+    new = {k: v for k, v in _builtins(after).items() if k not in ENVELOPE}
     changes: list[FieldChange] = []
     _diff(old, new, "", changes)
     return changes
+
+
+def _builtins(notice: Notice) -> dict[str, Any]:
+    converted: dict[str, Any] = msgspec.to_builtins(notice, builtin_types=(Decimal,))
+    return converted

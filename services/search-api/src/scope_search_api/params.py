@@ -201,7 +201,11 @@ def _minute(now: datetime) -> datetime:
 
 
 def search_query(
-    values: Mapping[str, Any], now: datetime, *, page_size: int | None = None
+    values: Mapping[str, Any],
+    now: datetime,
+    *,
+    page_size: int | None = None,
+    default_sort: SortOrder | None = None,
 ) -> SearchQuery:
     """Build the store query from parsed values (any endpoint's set of parameters).
 
@@ -209,13 +213,15 @@ def search_query(
         values: From `parse_all`.
         now: The request's time: the reference of `open=true` unless the cursor carries one.
         page_size: Overrides the `page_size` parameter (the CSV export's store pages).
+        default_sort: Without `sort`: this order (feeds and exports, newest first), else
+            relevance with `q` and newest without.
     """
     _check_order(values, "published_after", "published_before")
     _check_order(values, "deadline_after", "deadline_before")
     _check_order(values, "value_min", "value_max")
     cursor_text = values.get("cursor")
     cursor = decode_cursor(cursor_text) if cursor_text else None
-    sort: SortOrder = values["sort"] or ("relevance" if values["q"] else "newest")
+    sort: SortOrder = values["sort"] or default_sort or ("relevance" if values["q"] else "newest")
     query = SearchQuery(
         q=values["q"], cpv=values["cpv"], department=values["department"],
         region=values["region"], nuts=values["nuts"], buyer=values["buyer"],

@@ -88,8 +88,9 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     limit: int = values["limit"]  # the parameter defaults to max_rows
     # Newest first even with `q`: relevance scores move whenever the index commits, so an
     # export paged by relevance across a commit could skip rows; dates do not move.
-    values["sort"] = values["sort"] or "newest"
-    query = search_query(values, request.app[CLOCK](), page_size=min(MAX_PAGE_SIZE, limit))
+    query = search_query(
+        values, request.app[CLOCK](), page_size=min(MAX_PAGE_SIZE, limit), default_sort="newest"
+    )
     store = request.app[STORE]
     result = await store.search(query)
     filename = f"scope-notices-{request.app[CLOCK]():%Y%m%d}.csv"

@@ -24,9 +24,9 @@ from scope_shared.schema import Notice
 
 FEED_PARAMS_ALL = FILTER_PARAMS + FEED_PARAMS
 SUMMARY_CHARS = 1000
+"""Readers show a few lines; the whole description is one click away."""
 EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 """The date of a feed without entries: fixed, so that polling it draws 304s."""
-"""Readers show a few lines; the whole description is one click away."""
 CONTENT_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """Characters XML 1.0 cannot carry; a source's text may hold some (a stray control byte)."""
@@ -91,8 +91,7 @@ def build_feed(request: web.Request, notices: list[Notice], q: str | None) -> Fe
 
 async def _feed(request: web.Request, kind: Literal["atom", "rss"]) -> web.Response:
     values = parse_all(request.query, FEED_PARAMS_ALL)
-    values["sort"] = values["sort"] or "newest"
-    query = search_query(values, request.app[CLOCK]())
+    query = search_query(values, request.app[CLOCK](), default_sort="newest")
     result = await request.app[STORE].search(query)
     feed = build_feed(request, [hit.notice for hit in result.hits], query.q)
     body = feed.atom_str() if kind == "atom" else feed.rss_str()
