@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import msgspec
@@ -212,11 +211,11 @@ async def test_the_normalizer_process_drains_on_sigterm(
     ]
     for raw in raws:
         await publish_raw(js, raw)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCOPE_")} | {
-        "SCOPE_NATS_URL": nats_url, "SCOPE_DATA_DIR": str(tmp_path), "SCOPE_LOG_FORMAT": "json",
+    scope_settings = {
+        "SCOPE_NATS_URL": nats_url, "SCOPE_DATA_DIR": str(tmp_path),
         "SCOPE_NORMALIZER_METRICS_PORT": str(free_port()), "SCOPE_NORMALIZER_ACK_WAIT": "120",
     }  # fmt: skip
-    async with service_process("normalizer", env) as process:
+    async with service_process("normalizer", scope_settings) as process:
         await _wait_for(js, NOTICES_STREAM, 20)
         returncode, events, stderr = await stop_with_sigterm(process, seconds=60)
     assert returncode == 0, stderr[-2000:]

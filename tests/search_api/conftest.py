@@ -102,6 +102,18 @@ async def embedded_store(
 
 
 @pytest.fixture
+async def empty_store(tmp_path: Path) -> AsyncIterator[SearchStore]:
+    """An embedded store of the test's own (tests that index into it leave the shared ones
+    as they were)."""
+    from scope_shared.store.embedded import EmbeddedStore  # noqa: PLC0415 - per kind
+
+    store = EmbeddedStore(tmp_path / "own.db")
+    await store.setup()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
 async def make_client() -> AsyncIterator[MakeClient]:
     """Start apps on loopback; every one is closed after the test."""
     clients: list[Client] = []

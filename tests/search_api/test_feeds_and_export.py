@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 import feedparser
@@ -17,9 +16,9 @@ from aiohttp import hdrs
 from scope_search_api.routes.export import COLUMNS, row
 from scope_shared.schema import Notice
 from scope_shared.store import SearchStore
-from scope_shared.store.embedded import EmbeddedStore
 from tests.search_api import model
 from tests.search_api.conftest import Client, MakeClient
+from tests.support.corpus import copy_as
 
 
 def _works(notices: list[Notice]) -> list[Notice]:
@@ -188,32 +187,26 @@ async def test_empty_feed_keeps_its_etag_as_time_passes(
 
 @pytest.mark.parametrize("kind", ["atom", "rss"])
 async def test_an_alert_feed_changes_when_a_matching_notice_arrives(
-    tmp_path: Path, make_client: MakeClient, notices: list[Notice], kind: str
+    empty_store: SearchStore, make_client: MakeClient, notices: list[Notice], kind: str
 ) -> None:
     """The alert mechanism end to end: a feed reader polls with its ETag and gets 304 while
     nothing new matches, then 200 with the new notice first once it is indexed."""
-    store = EmbeddedStore(tmp_path / "alerts.db")
-    await store.setup()
-    try:
-        await store.index(notices)
-        client = await make_client(store)
-        path = f"/v1/notices.{kind}?q=passerelle%20pi%C3%A9tonne"
-        first = await client.get(path)
-        etag = first.headers[hdrs.ETAG]
-        unchanged = await client.get(path, headers={hdrs.IF_NONE_MATCH: etag})
-        assert unchanged.status == 304
-        newest = max(notices, key=lambda n: n.published_at)
-        arrival = msgspec.structs.replace(
-            newest, id="france_boamp:alert-1", source_id="alert-1", procedure_id="own:alert-1",
-            title="Construction d'une passerelle piétonne", version=1,
-            published_at=newest.published_at + timedelta(days=1),
-            updated_at=newest.updated_at + timedelta(days=1),
-        )  # fmt: skip
-        await store.index([arrival])
-        changed = await client.get(path, headers={hdrs.IF_NONE_MATCH: etag})
-        assert changed.status == 200
-        assert changed.headers[hdrs.ETAG] != etag
-        entries = feedparser.parse(await changed.read()).entries
-        assert entries[0].title == "Construction d'une passerelle piétonne"
-    finally:
-        await store.close()
+    await empty_store.index(notices)
+    client = await make_client(empty_store)
+    path = f"/v1/notices.{kind}?q=passerelle%20pi%C3%A9tonne"
+    first = await client.get(path)
+    etag = first.headers[hdrs.ETAG]
+    unchanged = await client.get(path, headers={hdrs.IF_NONE_MATCH: etag})
+    assert unchanged.status == 304
+    newest = max(notices, key=lambda n: n.published_at)
+    arrival = copy_as(
+        newest, "alert-1", title="Construction d'une passerelle piétonne", version=1,
+        published_at=newest.published_at + timedelta(days=1),
+        updated_at=newest.updated_at + timedelta(days=1),
+    )  # fmt: skip
+    await empty_store.index([arrival])
+    changed = await client.get(path, headers={hdrs.IF_NONE_MATCH: etag})
+    assert changed.status == 200
+    assert changed.headers[hdrs.ETAG] != etag
+    entries = feedparser.parse(await changed.read()).entries
+    assert entries[0].title == "Construction d'une passerelle piétonne"

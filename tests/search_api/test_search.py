@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -16,9 +15,9 @@ import pytest
 from scope_shared.reference import cpv_entry, department, region
 from scope_shared.schema import Notice
 from scope_shared.store import FACETS, SearchStore, procedure_card
-from scope_shared.store.embedded import EmbeddedStore
 from tests.search_api import model
 from tests.search_api.conftest import Client, MakeClient, all_pages, get_json, search_ids
+from tests.support.corpus import copy_as
 
 Params = list[tuple[str, str]]
 Case = Callable[[list[Notice]], tuple[Params, model.Predicate]]
@@ -379,25 +378,17 @@ async def test_page_size_is_honoured_up_to_its_cap(api: Client) -> None:
 
 
 async def test_a_buyer_facet_value_with_a_line_break_filters_back(
-    tmp_path: Path, make_client: MakeClient, corpus: list[Notice]
+    empty_store: SearchStore, make_client: MakeClient, corpus: list[Notice]
 ) -> None:
     """Names are kept as published (a line break, a stray Windows-1252 byte): the facet
     value sent back as `buyer_name` must match it, not a folded copy of it."""
-    store = EmbeddedStore(tmp_path / "store.db")
-    await store.setup()
     base = next(n for n in corpus if n.buyer is not None)
     assert base.buyer is not None
     name = "Commune de Brive\nService des achats\x92"
-    odd = msgspec.structs.replace(
-        base, id="france_boamp:odd-1", source_id="odd-1", procedure_id="own:odd-1",
-        buyer=msgspec.structs.replace(base.buyer, name=name),
-    )  # fmt: skip
-    await store.index([base, odd])
-    try:
-        client = await make_client(store)
-        facets = await get_json(client, "/v1/notices", facets="buyer", facet_size="10")
-        assert name in [b["value"] for b in facets["facets"]["buyer"]]
-        body = await get_json(client, "/v1/notices", buyer_name=name)
-        assert [h["notice"]["id"] for h in body["hits"]] == [odd.id]
-    finally:
-        await store.close()
+    odd = copy_as(base, "odd-1", buyer=msgspec.structs.replace(base.buyer, name=name))
+    await empty_store.index([base, odd])
+    client = await make_client(empty_store)
+    facets = await get_json(client, "/v1/notices", facets="buyer", facet_size="10")
+    assert name in [b["value"] for b in facets["facets"]["buyer"]]
+    body = await get_json(client, "/v1/notices", buyer_name=name)
+    assert [h["notice"]["id"] for h in body["hits"]] == [odd.id]

@@ -4,8 +4,6 @@ factory opens and closes the configured store itself when given none; settings f
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import time
 from pathlib import Path
 
@@ -22,21 +20,16 @@ from tests.search_api.conftest import api_settings
 from tests.support.ports import free_port
 from tests.support.processes import service_process, stop_with_sigterm
 
-SCOPE = Path(sys.executable).parent / "scope"
 
-
-def _env(tmp_path: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCOPE_")}
-    env |= {
+def _settings(tmp_path: Path, port: int) -> dict[str, str]:
+    return {
         "SCOPE_STORE": "embedded",
         "SCOPE_DATA_DIR": str(tmp_path),
         "SCOPE_NATS_URL": f"nats://127.0.0.1:{free_port()}",
         "SCOPE_NATS_CONNECT_TIMEOUT": "0.2",
         "SCOPE_API_HOST": "127.0.0.1",
         "SCOPE_API_PORT": str(port),
-        "SCOPE_LOG_FORMAT": "json",
     }
-    return env
 
 
 async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> dict[str, object]:
@@ -56,7 +49,7 @@ async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> dict[s
 @pytest.mark.slow
 async def test_service_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
-    async with service_process("search-api", _env(tmp_path, port)) as process:
+    async with service_process("search-api", _settings(tmp_path, port)) as process:
         ready = await _wait_healthy(f"http://127.0.0.1:{port}", process)
         assert ready == {"status": "degraded", "checks": {"store": "ok", "nats": "unavailable"}}
         returncode, events, _ = await stop_with_sigterm(process, seconds=30)

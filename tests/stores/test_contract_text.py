@@ -10,7 +10,6 @@ import html
 import re
 from collections import Counter
 
-import msgspec
 import pytest
 
 from scope_shared.schema import Notice
@@ -24,6 +23,7 @@ from tests.stores.model import (
     with_title_word,
     words_of,
 )
+from tests.support.corpus import copy_as
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -63,9 +63,9 @@ async def test_elided_article_is_removed(loaded: SearchStore, latest: list[Notic
 async def test_phrase_requires_adjacent_words(loaded: SearchStore, latest: list[Notice]) -> None:
     in_title = {n.id for n in latest if "maison de santé" in n.title.lower()}
     assert in_title
-    reversed_words = msgspec.structs.replace(
-        latest[0], id="france_boamp:phrase-1", source_id="phrase-1", procedure_id="own:phrase-1",
-        title="Santé publique : entretien de la maison du gardien", description=None, lots=[],
+    reversed_words = copy_as(
+        latest[0], "phrase-1", title="Santé publique : entretien de la maison du gardien",
+        description=None, lots=[],
     )  # fmt: skip
     await loaded.index([reversed_words])
     phrase = await hit_ids(loaded, '"maison de santé"')
@@ -131,9 +131,8 @@ async def test_highlights_mark_matched_words_and_escape_the_rest(
                 assert plain.strip() in source
                 for word in re.findall(r"<em>(.*?)</em>", fragment):
                     assert fold(html.unescape(word)).startswith("march")
-    risky = msgspec.structs.replace(
-        latest[0], id="france_boamp:xss-1", source_id="xss-1", procedure_id="own:xss-1",
-        title="Marché <script>alert(1)</script> & voirie / lot 2",
+    risky = copy_as(
+        latest[0], "xss-1", title="Marché <script>alert(1)</script> & voirie / lot 2",
     )  # fmt: skip
     await loaded.index([risky])
     result = await loaded.search(SearchQuery(q="voirie script", highlight=True, page_size=100))

@@ -16,19 +16,12 @@ from scope_shared.store import SearchQuery
 from scope_shared.store.embedded import EmbeddedStore, schema
 from scope_shared.store.embedded.analysis import FRENCH_STOP_WORDS, analyse
 from scope_shared.store.embedded.syntax import parse
+from tests.support.corpus import copy_as
 
 
 def copies(corpus: list[Notice], count: int, prefix: str) -> list[Notice]:
     """`count` distinct notices (new ids and procedures) cut from the real corpus."""
-    out = []
-    for i in range(count):
-        n = corpus[i % len(corpus)]
-        source_id = f"{prefix}-{i}"
-        out.append(msgspec.structs.replace(
-            n, id=f"{n.source}:{source_id}", source_id=source_id, procedure_id=f"own:{source_id}",
-            version=1,
-        ))  # fmt: skip
-    return out
+    return [copy_as(corpus[i % len(corpus)], f"{prefix}-{i}", version=1) for i in range(count)]
 
 
 async def test_reopened_file_keeps_notices_history_and_cards(

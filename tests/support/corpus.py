@@ -7,6 +7,9 @@ Used by the store contract suite, the search API and indexer tests, and the benc
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import msgspec
 
 from scope_normalizer.detect import split_file
 from scope_normalizer.pipeline import Normalizer
@@ -45,3 +48,11 @@ async def normalize_fixtures() -> list[Notice]:
                 except PermanentError:
                     continue
     return notices
+
+
+def copy_as(notice: Notice, source_id: str, **changes: Any) -> Notice:
+    """`notice` as another notice of its source, `source_id`, in a procedure of its own."""
+    return msgspec.structs.replace(
+        notice, id=f"{notice.source}:{source_id}", source_id=source_id,
+        procedure_id=f"own:{source_id}", **changes,
+    )  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -17,9 +18,12 @@ SCOPE = Path(sys.executable).parent / "scope"
 
 @contextlib.asynccontextmanager
 async def service_process(
-    service: str, env: dict[str, str]
+    service: str, settings: dict[str, str]
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """The service running (JSON logs on stderr); killed on the way out if still running."""
+    """The service running with these `SCOPE_*` settings alone (none inherited), JSON logs on
+    stderr; killed on the way out if still running."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCOPE_")}
+    env |= settings | {"SCOPE_LOG_FORMAT": "json"}
     process = await asyncio.create_subprocess_exec(
         str(SCOPE), "run", service, env=env, stderr=subprocess.PIPE
     )
