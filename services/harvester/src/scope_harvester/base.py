@@ -138,6 +138,7 @@ class Harvester(ABC):
         self.config = config
         self.http = http
         self.base_url = (config.base_url or self.default_base_url).rstrip("/")
+        self._on_internal_host = _internal(urlsplit(self.base_url).hostname or "")
         self.options = self.parse_options(config.options)
         self.validators: dict[str, Validators] = {}
         self.log = get_logger(source=name)
@@ -154,7 +155,7 @@ class Harvester(ABC):
         target = urlsplit(url)
         if target.scheme not in ("http", "https") or not target.hostname:
             raise PermanentError(f"a document leads to {url!r}: not a web address")
-        if _internal(target.hostname) and not _internal(urlsplit(self.base_url).hostname or ""):
+        if _internal(target.hostname) and not self._on_internal_host:
             raise PermanentError(f"a document leads to {url!r}: an internal address")
         return url
 

@@ -48,6 +48,15 @@ _envelope = msgspec.json.Decoder(_Envelope)
 _links = msgspec.json.Decoder(dict[str, Any])
 
 
+def _read_search_page(body: bytes) -> tuple[list[DocumentItem], list[RejectedItem], str]:
+    """A search page read whole, in one call (`fetch_document` runs a large one off the event
+    loop): its notices, those that name none, the next page's token (empty on the last)."""
+    envelope = _envelope.decode(body)
+    rejected: list[RejectedItem] = []
+    items = list(ted.split_search_response(body, on_skipped=rejected.append))
+    return items, rejected, envelope.iteration_next_token or ""
+
+
 class _SearchPage(NamedTuple):
     url: str
     items: list[DocumentItem]
@@ -139,12 +148,10 @@ class EuropeTed(Harvester):
         }  # fmt: skip
         if token:
             body["iterationNextToken"] = token
-        response, envelope = await self.fetch_document(
-            "POST", self.search_url, _envelope.decode, json=body
+        response, (items, rejected, token) = await self.fetch_document(
+            "POST", self.search_url, _read_search_page, json=body
         )
-        rejected: list[RejectedItem] = []
-        items = list(ted.split_search_response(response.body, on_skipped=rejected.append))
-        return _SearchPage(response.url, items, rejected, envelope.iteration_next_token or "")
+        return _SearchPage(response.url, items, rejected, token)
 
     async def _pages_of(self, url: str, items: list[DocumentItem]) -> AsyncIterator[Page]:
         if not self.options.fetch_xml:

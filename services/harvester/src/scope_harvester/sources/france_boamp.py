@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 import msgspec
 
 from scope_harvester.base import Harvester, Page, Window
 from scope_harvester.http import Politeness
-from scope_shared.documents import RejectedItem, boamp
+from scope_shared.documents import DocumentItem, RejectedItem, boamp
 from scope_shared.errors import PermanentError
 
 OFFSET_CAP = 10_000
@@ -32,6 +33,21 @@ class _Total(msgspec.Struct):
 
 
 _total_decoder = msgspec.json.Decoder(_Total)
+
+
+class _RecordsPage(NamedTuple):
+    total: int
+    items: list[DocumentItem]
+    skipped: list[RejectedItem]
+
+
+def _records_page(body: bytes) -> _RecordsPage:
+    """A records page read whole, in one call (`fetch_document` runs a large one off the
+    event loop): its total, its notices, the records that name none."""
+    total = _total_decoder.decode(body).total_count
+    skipped: list[RejectedItem] = []
+    items = list(boamp.split_records(body, on_skipped=skipped.append))
+    return _RecordsPage(total, items, skipped)
 
 
 class FranceBoamp(Harvester):
@@ -77,23 +93,21 @@ class FranceBoamp(Harvester):
                     "limit": str(self.options.page_size),
                     "offset": str(offset),
                 }
-                response, total = await self.fetch_document(
-                    "GET", self.records_url, _total_decoder.decode, params=params
+                response, page = await self.fetch_document(
+                    "GET", self.records_url, _records_page, params=params
                 )
-                if total.total_count > OFFSET_CAP:
-                    raise PermanentError(f"{day}: {total.total_count} records exceed the API cap")
-                first_total = total.total_count if first_total is None else first_total
-                skipped: list[RejectedItem] = []
-                items = list(boamp.split_records(response.body, on_skipped=skipped.append))
+                if page.total > OFFSET_CAP:
+                    raise PermanentError(f"{day}: {page.total} records exceed the API cap")
+                first_total = page.total if first_total is None else first_total
                 # The API pages over the records it returns, kept or not.
-                returned = len(items) + len(skipped)
+                returned = len(page.items) + len(page.skipped)
                 offset += returned
-                done = not returned or offset >= total.total_count
-                if not returned and offset < total.total_count:
+                done = not returned or offset >= page.total
+                if not returned and offset < page.total:
                     self.log.warning("page_empty", day=str(day), offset=offset)
-                changed = done and total.total_count != first_total
+                changed = done and page.total != first_total
                 cursor = day.isoformat() if done and not changed else None
-                yield Page(url=response.url, items=items, cursor=cursor, rejected=skipped)
+                yield Page(url=response.url, items=page.items, cursor=cursor, rejected=page.skipped)
                 if done:
                     break
             if not changed:
